@@ -1,0 +1,59 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+WIDGET := src/tokentrail/static/widget.js
+PYTEST_ARGS ?=
+
+.PHONY: install widget browser lint typecheck pytest jstest test demo demo-headless bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+js/node_modules/.package-lock.json: js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund
+	touch $@
+
+$(WIDGET): js/node_modules/.package-lock.json $(wildcard js/src/*.js) js/build.mjs
+	cd js && npm run build
+
+widget: $(WIDGET)
+
+$(STAMP): $(BIN)/python pyproject.toml $(WIDGET)
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (root on these machines; a no-op where it is present).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+jstest: js/node_modules/.package-lock.json
+	cd js && npm test
+
+pytest: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck jstest pytest
+
+demo: install
+	$(BIN)/python -m tokentrail.demo lab notebooks/quickstart.ipynb
+
+demo-headless: install
+	$(BIN)/python -m tokentrail.demo execute notebooks/quickstart.ipynb
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) js/node_modules $(WIDGET)

@@ -1,0 +1,119 @@
+"""Running totals over many events: exact, O(1) per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .event import UsageEvent
+from .usage import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A snapshot of an aggregate: calls, errors, tokens and cost (``None`` when nothing was priced)."""
+
+    calls: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: float | None = None
+    unpriced_calls: int = 0
+    tool_spans: int = 0
+    duration_ms: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(
+            self.input_tokens,
+            self.output_tokens,
+            cached_input_tokens=self.cached_input_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            reasoning_tokens=self.reasoning_tokens,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "calls": self.calls,
+            "errors": self.errors,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "total_tokens": self.total_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "cost": self.cost,
+            "unpriced_calls": self.unpriced_calls,
+            "tool_spans": self.tool_spans,
+            "duration_ms": self.duration_ms,
+        }
+
+
+class Accumulator:
+    """Mutable running sums behind a :class:`Totals`; callers serialize ``add`` (the ledger's lock)."""
+
+    __slots__ = (
+        "cache_write",
+        "cached",
+        "calls",
+        "cost",
+        "duration_ms",
+        "errors",
+        "input",
+        "output",
+        "priced",
+        "reasoning",
+        "tool_spans",
+        "unpriced",
+    )
+
+    def __init__(self) -> None:
+        self.calls = self.errors = self.input = self.output = 0
+        self.cached = self.cache_write = self.reasoning = 0
+        self.unpriced = self.priced = self.tool_spans = 0
+        self.cost = 0.0
+        self.duration_ms = 0.0
+
+    def add(self, event: UsageEvent) -> None:
+        if event.kind == "tool":
+            self.tool_spans += 1
+            self.duration_ms += event.duration_ms
+            return
+        u = event.usage
+        self.calls += 1
+        if event.status == "error":
+            self.errors += 1
+        self.input += u.input_tokens
+        self.output += u.output_tokens
+        self.cached += u.cached_input_tokens
+        self.cache_write += u.cache_write_tokens
+        self.reasoning += u.reasoning_tokens
+        self.duration_ms += event.duration_ms
+        cost = event.cost
+        if cost is None:
+            if u.input_tokens or u.output_tokens:
+                self.unpriced += 1
+        else:
+            self.priced += 1
+            self.cost += cost.total
+
+    def snapshot(self) -> Totals:
+        return Totals(
+            self.calls,
+            self.errors,
+            self.input,
+            self.output,
+            self.cached,
+            self.cache_write,
+            self.reasoning,
+            self.cost if self.priced else None,
+            self.unpriced,
+            self.tool_spans,
+            self.duration_ms,
+        )
