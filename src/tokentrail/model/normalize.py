@@ -35,7 +35,9 @@ def to_mapping(obj: object) -> dict[str, Any]:
     elif hasattr(obj, "__dict__"):
         data = {k: v for k, v in vars(obj).items() if not k.startswith("_")}
     else:
-        raise TypeError(f"cannot read token counts from {type(obj).__name__}: expected a usage object or dict")
+        raise TypeError(
+            f"cannot read token counts from {type(obj).__name__}: expected a usage object or dict"
+        )
     out: dict[str, Any] = {}
     for key, value in data.items():
         if isinstance(value, Mapping) or (hasattr(value, "model_dump") and not isinstance(value, type)):
@@ -93,12 +95,16 @@ def _input_output(d: Mapping[str, Any]) -> Usage:
     """OpenAI Responses, LangChain ``UsageMetadata`` and tokentrail's own field names."""
     in_details = _sub(d, "input_tokens_details") or _sub(d, "input_token_details")
     out_details = _sub(d, "output_tokens_details") or _sub(d, "output_token_details")
-    cached = _count(d, "cached_input_tokens") or _count(in_details, "cached_tokens") or _count(
-        in_details, "cache_read"
+    cached = (
+        _count(d, "cached_input_tokens")
+        or _count(in_details, "cached_tokens")
+        or _count(in_details, "cache_read")
     )
     write = _count(d, "cache_write_tokens") or _count(in_details, "cache_creation")
-    reasoning = _count(d, "reasoning_tokens") or _count(out_details, "reasoning_tokens") or _count(
-        out_details, "reasoning"
+    reasoning = (
+        _count(d, "reasoning_tokens")
+        or _count(out_details, "reasoning_tokens")
+        or _count(out_details, "reasoning")
     )
     return Usage(
         _count(d, "input_tokens"),

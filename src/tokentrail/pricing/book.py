@@ -80,9 +80,7 @@ class PriceBook:
         except KeyError:
             pass
         price = (
-            self._overrides.get(key)
-            or self._overrides.get((None, model))
-            or table.lookup(provider, model)
+            self._overrides.get(key) or self._overrides.get((None, model)) or table.lookup(provider, model)
         )
         self._cache[key] = price
         return price
@@ -99,7 +97,7 @@ class PriceBook:
             f"tokentrail: no price known for model {model!r} (provider {provider!r}); its cost is None "
             f"(n/a), never 0. Set one with tt.set_price({model!r}, input_per_mtok=..., output_per_mtok=...)."
         )
-        log.warning(message)
+        log.debug(message)
         warnings.warn(message, UnpricedModelWarning, stacklevel=4)
 
     def cost(

@@ -1,0 +1,148 @@
+"""The process-wide tracker: the ledger, the runs of this session, and the global budget."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ..ledger import Ledger
+from ..model import Accumulator, Cost, Totals, Usage, UsageEvent
+from .budget import Budget, BudgetState
+from .run import Run
+
+if TYPE_CHECKING:
+    import pandas
+
+    from ..report import Report
+
+MAX_RUNS = 10_000
+_PREFIX = f"{os.getpid():x}{int(time.time() * 1000) % 0xFFFFFF:06x}-"
+_ids = itertools.count(1)
+
+
+def new_id() -> str:
+    """A process-unique id, cheap enough for the hot path (no uuid4)."""
+    return _PREFIX + str(next(_ids))
+
+
+class Tracker:
+    """Everything recorded in this process: session totals, runs, budgets and subscribers."""
+
+    def __init__(self) -> None:
+        self.ledger = Ledger()
+        self._runs: deque[Run] = deque(maxlen=MAX_RUNS)
+        self._lock = threading.Lock()
+        self.last: Run | None = None
+        self.global_budget: BudgetState | None = None
+        self._run_numbers = itertools.count(1)
+
+    # --- runs -----------------------------------------------------------------------------------------
+    def start_run(
+        self,
+        name: str | None,
+        *,
+        tags: Mapping[str, str] | None,
+        parent: Run | None,
+        budget: Budget | None,
+    ) -> Run:
+        run = Run(
+            "run-" + new_id(),
+            name or f"run-{next(self._run_numbers)}",
+            tags=tags,
+            parent=parent,
+            budget=budget,
+            max_events=self.ledger.max_events,
+        )
+        with self._lock:
+            self._runs.append(run)
+        return run
+
+    def end_run(self, run: Run, status: str = "done", error_type: str | None = None) -> None:
+        run.end(status, error_type)  # type: ignore[arg-type]
+        self.last = run
+
+    def runs(self) -> list[Run]:
+        with self._lock:
+            return list(self._runs)
+
+    # --- budgets --------------------------------------------------------------------------------------
+    def set_budget(self, budget: Budget | None) -> BudgetState | None:
+        """Install (or with ``None`` remove) the global budget; it counts from now on."""
+        if budget is None:
+            self.global_budget = None
+            self.ledger.extra = None
+            return None
+        acc = Accumulator()
+        state = BudgetState(budget, acc, "session", None)
+        self.ledger.extra = acc
+        self.global_budget = state
+        return state
+
+    # --- totals ---------------------------------------------------------------------------------------
+    def totals(self) -> Totals:
+        return self.ledger.session.snapshot()
+
+    @property
+    def usage(self) -> Usage:
+        return self.totals().usage
+
+    @property
+    def cost(self) -> Cost | None:
+        return self.ledger.session.cost()
+
+    @property
+    def calls(self) -> int:
+        return self.ledger.session.totals.calls
+
+    @property
+    def events(self) -> tuple[UsageEvent, ...]:
+        return self.ledger.events
+
+    def by_model(self) -> dict[str, Totals]:
+        return self.ledger.session.by_model()
+
+    def by_provider(self) -> dict[str, Totals]:
+        return self.ledger.session.by_provider()
+
+    def by_tool(self) -> dict[str, Totals]:
+        return self.ledger.session.by_tool()
+
+    def to_pandas(self) -> pandas.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([e.to_dict() for e in self.events])
+
+    def report(self) -> Report:
+        from ..report import Report
+
+        return Report.for_tracker(self)
+
+    def print_summary(self) -> None:
+        print(self.report().to_text())
+
+    def reset(self) -> None:
+        """Forget every event and run (subscribers, prices and budgets' settings stay)."""
+        self.ledger.reset()
+        with self._lock:
+            self._runs.clear()
+        self.last = None
+        if self.global_budget is not None:
+            self.set_budget(self.global_budget.budget)
+
+
+TRACKER = Tracker()
+
+
+def tracker() -> Tracker:
+    """The process-wide tracker."""
+    return TRACKER
+
+
+def last_run() -> Run | None:
+    """The run that ended most recently."""
+    return TRACKER.last
