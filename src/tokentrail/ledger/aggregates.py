@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..model import Accumulator, Cost, Totals, UsageEvent
+from ..model import Accumulator, Cost, CostStatus, Totals, UsageEvent
 
 
 def merged(accs: list[Accumulator]) -> Totals:
@@ -69,7 +69,7 @@ class Aggregates:
         if not t.priced and t.unpriced:
             return None
         p = self.cost_parts
-        status = "partial" if t.unpriced else "priced"
+        status: CostStatus = "partial" if t.unpriced else "priced"
         return Cost(p[0], p[1], p[2], p[3], t.cost, source="sum", status=status)
 
     def by_model(self) -> dict[str, Totals]:

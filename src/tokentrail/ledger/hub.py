@@ -44,7 +44,7 @@ class Subscription:
         self.failures += 1
         if self.failures == 1:
             log.error(
-                "tokentrail: %s subscriber %r raised %s: %s (logged once; the call it watched was not affected)",
+                "tokentrail: %s subscriber %r raised %s: %s (logged once; the call it watched went on)",
                 self.kind, getattr(self.fn, "__qualname__", self.fn), type(exc).__name__, exc,
                 exc_info=(type(exc), exc, exc.__traceback__),
             )  # fmt: skip
@@ -54,7 +54,7 @@ class Subscription:
 
 
 class _AsyncRunner:
-    """One background event-loop thread for every async subscriber; work is batched, never a loop per event."""
+    """One background event-loop thread for all async subscribers; batched, never a loop per event."""
 
     def __init__(self) -> None:
         self._queue: deque[tuple[Subscription, Any]] = deque()

@@ -33,5 +33,5 @@ def run_chart(run: Run) -> Any:
             y=alt.Y(f"{y}:Q", title=y),
             color="model:N",
             tooltip=["model:N", "time:T", "cost:Q", "tokens:Q"],
-        )  # fmt: skip
+        )
     )

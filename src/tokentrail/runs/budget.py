@@ -109,7 +109,7 @@ class BudgetState:
         """Before a call: raise (or warn once) if a limit is already reached."""
         if self.exceeded is None:
             return
-        kind, spent, limit = self.exceeded
+        kind, _, limit = self.exceeded
         error = BudgetExceeded(self.scope, kind, _spent(self.acc, kind), limit)
         if self.budget.on_exceed == "raise":
             raise error

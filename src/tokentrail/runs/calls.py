@@ -164,7 +164,7 @@ def record(
     """Record usage the SDK patches cannot see (another API, a cached reply, a tool that bills tokens)."""
     if model is not None and not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__} {model!r}")
-    tool_name = _tool_name(tool.value if hasattr(tool, "value") else tool)
+    tool_name = _tool_name(getattr(tool, "value", tool))
     usage = Usage(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")

@@ -154,8 +154,8 @@ def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None
         try:
             found[key] = cast(raw)  # type: ignore[operator]
         except ValueError:
-            warnings.warn(f"tokentrail: ignoring {var}={raw!r}: expected a {getattr(cast, '__name__', 'bool')}",
-                          stacklevel=2)  # fmt: skip
+            expected = getattr(cast, "__name__", "bool")
+            warnings.warn(f"tokentrail: ignoring {var}={raw!r}: expected a {expected}", stacklevel=2)
     return found
 
 

@@ -19,7 +19,7 @@ _resolvers: list[Callable[[], Run | None]] = []
 
 
 def add_run_resolver(fn: Callable[[], Run | None]) -> Callable[[], None]:
-    """Register where to find the run when the contextvar is empty (the Jupyter cell executing); returns a remover."""
+    """Register where to find the run when the contextvar is empty (the executing cell); returns a remover."""
     _resolvers.append(fn)
 
     def remove() -> None:

@@ -149,7 +149,8 @@ class Run:
         """Cumulative cost/tokens over time, one line per model (an Altair chart)."""
         from ..report.chart import run_chart
 
-        return run_chart(self)
+        chart: altair.Chart = run_chart(self)
+        return chart
 
     def __repr__(self) -> str:
         t = self.totals()
