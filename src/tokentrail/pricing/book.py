@@ -49,7 +49,7 @@ class PriceBook:
             "reasoning_per_mtok": reasoning_per_mtok,
         }
         for name, value in named.items():
-            if value is None:
+            if value is None and name not in ("input_per_mtok", "output_per_mtok"):
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")

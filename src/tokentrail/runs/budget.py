@@ -131,7 +131,8 @@ class BudgetState:
         ]
 
     def after_event(self, hub: Hub) -> None:
-        """After an event: fire each threshold once, and mark the budget exceeded at 100%."""
+        """After an event: fire each threshold once (one warning per event, for the highest crossed)."""
+        message = None
         for kind, limit in self.budget.limits():
             spent = _spent(self.acc, kind)
             fraction = spent / limit
@@ -148,5 +149,6 @@ class BudgetState:
                 hub.emit("budget", alert)
                 what = "reached" if exceeded else f"passed {threshold:.0%} of"
                 message = f"tokentrail: {self.scope} {what} its {kind} budget ({spent:.6g} of {limit:.6g})"
-                log.debug(message)
-                warnings.warn(message, BudgetWarning, stacklevel=5)
+        if message is not None:
+            log.debug(message)
+            warnings.warn(message, BudgetWarning, stacklevel=5)
