@@ -1,88 +1,80 @@
-"""Running totals of one scope (the session or a run): overall, per (provider, model), per tool."""
+"""Running totals of one scope (the session or a run): per (provider, model) and per tool.
+
+One accumulator update per event per scope keeps the hot path short; overall totals are the sum
+of the per-model accumulators (a handful), computed when read.
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 from ..model import Accumulator, Cost, CostStatus, Totals, UsageEvent
 
 
-def merged(accs: list[Accumulator]) -> Totals:
-    """Sum of several accumulators as one :class:`Totals`."""
+def merged(accs: Iterable[Accumulator]) -> Accumulator:
+    """Sum of several accumulators."""
     out = Accumulator()
     for a in accs:
-        out.calls += a.calls
-        out.errors += a.errors
-        out.input += a.input
-        out.output += a.output
-        out.cached += a.cached
-        out.cache_write += a.cache_write
-        out.reasoning += a.reasoning
-        out.cost += a.cost
-        out.priced += a.priced
-        out.unpriced += a.unpriced
-        out.tool_spans += a.tool_spans
-        out.duration_ms += a.duration_ms
-    return out.snapshot()
+        out.merge(a)
+    return out
 
 
 class Aggregates:
     """O(1) per event; events themselves are kept up to a cap, the totals stay exact past it."""
 
-    __slots__ = ("cost_parts", "events", "models", "tools", "totals")
+    __slots__ = ("events", "models", "tools")
 
     def __init__(self, max_events: int | None) -> None:
-        self.totals = Accumulator()
         self.models: dict[tuple[str | None, str], Accumulator] = {}
         self.tools: dict[str, Accumulator] = {}
-        self.cost_parts = [0.0, 0.0, 0.0, 0.0]
         self.events: deque[UsageEvent] = deque(maxlen=max_events)
 
     def add(self, e: UsageEvent) -> None:
-        self.totals.add(e)
-        if e.kind != "tool":
-            key = (e.provider, e.response_model or e.model or "(no model)")
+        if e[1] != "tool":
+            key = (e[2], e[12] or e[3] or "(no model)")
             acc = self.models.get(key)
             if acc is None:
                 acc = self.models[key] = Accumulator()
             acc.add(e)
-            cost = e.cost
-            if cost is not None:
-                parts = self.cost_parts
-                parts[0] += cost.input
-                parts[1] += cost.output
-                parts[2] += cost.cached_input
-                parts[3] += cost.cache_write
-        if e.tool is not None:
-            acc = self.tools.get(e.tool)
+        tool = e[17]
+        if tool is not None:
+            acc = self.tools.get(tool)
             if acc is None:
-                acc = self.tools[e.tool] = Accumulator()
+                acc = self.tools[tool] = Accumulator()
             acc.add(e)
         self.events.append(e)
 
+    def total(self) -> Accumulator:
+        """Everything in this scope: the LLM calls (by model) plus the tool spans' count and time."""
+        out = merged(self.models.values())
+        for acc in self.tools.values():
+            out.tool_spans += acc.tool_spans
+        return out
+
     def snapshot(self) -> Totals:
-        return self.totals.snapshot()
+        return self.total().snapshot()
 
     def cost(self) -> Cost | None:
         """Summed cost; ``None`` when calls had tokens but none could be priced."""
-        t = self.totals
+        t = self.total()
         if not t.priced and t.unpriced:
             return None
-        p = self.cost_parts
         status: CostStatus = "partial" if t.unpriced else "priced"
-        return Cost(p[0], p[1], p[2], p[3], t.cost, source="sum", status=status)
+        return Cost(t.cost_input, t.cost_output, t.cost_cached, t.cost_cache_write, t.cost,
+                    source="sum", status=status)  # fmt: skip
 
     def by_model(self) -> dict[str, Totals]:
-        groups: dict[str, list[Accumulator]] = {}
+        groups: dict[str, Accumulator] = {}
         for (_, model), acc in self.models.items():
-            groups.setdefault(model, []).append(acc)
-        return {k: merged(v) for k, v in groups.items()}
+            groups.setdefault(model, Accumulator()).merge(acc)
+        return {k: v.snapshot() for k, v in groups.items()}
 
     def by_provider(self) -> dict[str, Totals]:
-        groups: dict[str, list[Accumulator]] = {}
+        groups: dict[str, Accumulator] = {}
         for (provider, _), acc in self.models.items():
-            groups.setdefault(provider or "unknown", []).append(acc)
-        return {k: merged(v) for k, v in groups.items()}
+            groups.setdefault(provider or "unknown", Accumulator()).merge(acc)
+        return {k: v.snapshot() for k, v in groups.items()}
 
     def by_tool(self) -> dict[str, Totals]:
         return {k: v.snapshot() for k, v in self.tools.items()}

@@ -22,7 +22,7 @@ class PriceBook:
     """Resolves rates once per (provider, model) and computes costs in well under a microsecond."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str | None, str], Price | None] = {}
+        self._entries: dict[tuple[str | None, str], _Entry] = {}
         self._overrides: dict[tuple[str | None, str], Price] = {}
         self._warned: set[tuple[str | None, str]] = set()
         self._lock = threading.Lock()
@@ -63,27 +63,32 @@ class PriceBook:
         price = Price(provider, model, rates, "user-override")
         with self._lock:
             self._overrides[(provider, model)] = price
-            self._cache.clear()
+            self._entries.clear()
         return price
 
     def clear_overrides(self) -> None:
         with self._lock:
             self._overrides.clear()
-            self._cache.clear()
+            self._entries.clear()
             self._warned.clear()
 
     def price_for(self, model: str, provider: str | None = None) -> Price | None:
         """The price used for calls to ``model`` at ``provider``; ``None`` when unknown."""
+        entry = self._entries.get((provider, model)) or self._resolve(provider, model)
+        return entry[0]
+
+    def _resolve(self, provider: str | None, model: str) -> _Entry:
         key = (provider, model)
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
         price = (
             self._overrides.get(key) or self._overrides.get((None, model)) or table.lookup(provider, model)
         )
-        self._cache[key] = price
-        return price
+        if price is None:
+            entry: _Entry = (None, _NO_RATES, ())
+        else:
+            tiers = tuple((t.min_input_tokens, _per_token(t.rates)) for t in price.tiers)
+            entry = (price, _per_token(price.rates), tiers)
+        self._entries[key] = entry
+        return entry
 
     def warn_unpriced(self, model: str, provider: str | None) -> None:
         key = (provider, model)
@@ -108,34 +113,56 @@ class PriceBook:
         provider_cost: float | None = None,
     ) -> Cost | None:
         """Price one call; a provider-reported cost wins for the total, ours is kept beside it."""
-        price = self.price_for(model, provider) if model else None
-        if price is None:
+        entry = (self._entries.get((provider, model)) or self._resolve(provider, model)) if model else None
+        if entry is None or entry[0] is None:
             if provider_cost is not None:
                 return Cost(0.0, 0.0, 0.0, 0.0, provider_cost, source="provider-reported",
                             provider_reported=provider_cost)  # fmt: skip
-            if model and (usage.input_tokens or usage.output_tokens):
+            if model and (usage[0] or usage[1]):
                 self.warn_unpriced(model, provider)
             return None
-        cost = compute(price, usage)
+        price, r, tiers = entry
+        if tiers:
+            for start, tier_rates in tiers:
+                if usage[0] >= start:
+                    r = tier_rates
+        i, o, _, c, w, rs = usage
+        inp = (i - c - w) * r[0]
+        cached = c * r[2]
+        write = w * r[3]
+        out = (o - rs) * r[1] + rs * r[4]
+        total = inp + cached + write + out
         if provider_cost is None:
-            return cost
-        return Cost(
-            cost.input, cost.output, cost.cached_input, cost.cache_write, provider_cost,
-            price=price, source="provider-reported", computed_total=cost.total,
-            provider_reported=provider_cost,
-        )  # fmt: skip
+            return _new(
+                Cost, (inp, out, cached, write, total, "USD", price, price.source, "priced", total, None)
+            )
+        reported = provider_cost
+        return _new(Cost, (inp, out, cached, write, reported, "USD", price, "provider-reported", "priced",
+                           total, reported))  # fmt: skip
+
+
+_new = tuple.__new__
+_NO_RATES = (0.0, 0.0, 0.0, 0.0, 0.0)
+PerToken = tuple[float, float, float, float, float]
+_Entry = tuple[Price | None, PerToken, tuple[tuple[int, PerToken], ...]]
+
+
+def _per_token(r: Rates) -> PerToken:
+    """USD per single token: (input, output, cached input, cache write, reasoning), gaps filled."""
+    cached = r.input_per_mtok if r.cached_input_per_mtok is None else r.cached_input_per_mtok
+    write = r.input_per_mtok if r.cache_write_per_mtok is None else r.cache_write_per_mtok
+    reasoning = r.output_per_mtok if r.reasoning_per_mtok is None else r.reasoning_per_mtok
+    return (r.input_per_mtok / _M, r.output_per_mtok / _M, cached / _M, write / _M, reasoning / _M)
 
 
 def compute(price: Price, usage: Usage) -> Cost:
-    """Cost of ``usage`` at ``price``: each kind of token at its own rate, long-context tier applied."""
-    r = price.rates_for(usage.input_tokens) if price.tiers else price.rates
-    cached_rate = r.input_per_mtok if r.cached_input_per_mtok is None else r.cached_input_per_mtok
-    write_rate = r.input_per_mtok if r.cache_write_per_mtok is None else r.cache_write_per_mtok
-    reasoning_rate = r.output_per_mtok if r.reasoning_per_mtok is None else r.reasoning_per_mtok
-    inp = usage.uncached_input_tokens * r.input_per_mtok / _M
-    cached = usage.cached_input_tokens * cached_rate / _M
-    write = usage.cache_write_tokens * write_rate / _M
-    reasoning = usage.reasoning_tokens
-    out = ((usage.output_tokens - reasoning) * r.output_per_mtok + reasoning * reasoning_rate) / _M
-    return Cost(inp, out, cached, write, inp + cached + write + out, price.currency, price, price.source,
-                computed_total=inp + cached + write + out)  # fmt: skip
+    """Cost of ``usage`` at ``price`` (no cache): each kind of token at its own rate, tier applied."""
+    book = PriceBook()
+    book._entries[(price.provider, price.model)] = (
+        price,
+        _per_token(price.rates),
+        tuple((t.min_input_tokens, _per_token(t.rates)) for t in price.tiers),
+    )
+    cost = book.cost(price.model, price.provider, usage)
+    assert cost is not None
+    return cost

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -97,10 +98,12 @@ def _spent(acc: Accumulator, kind: str) -> float:
 class BudgetState:
     """A budget bound to the counter it watches (a run's totals, or the global budget's own)."""
 
-    __slots__ = ("_fired", "_warned_exceeded", "acc", "budget", "exceeded", "run_id", "scope")
+    __slots__ = ("_fired", "_warned_exceeded", "budget", "exceeded", "run_id", "scope", "source")
 
-    def __init__(self, budget: Budget, acc: Accumulator, scope: str, run_id: str | None) -> None:
-        self.budget, self.acc, self.scope, self.run_id = budget, acc, scope, run_id
+    def __init__(
+        self, budget: Budget, source: Callable[[], Accumulator], scope: str, run_id: str | None
+    ) -> None:
+        self.budget, self.source, self.scope, self.run_id = budget, source, scope, run_id
         self._fired: set[tuple[str, float]] = set()
         self.exceeded: tuple[str, float, float] | None = None
         self._warned_exceeded = False
@@ -110,7 +113,7 @@ class BudgetState:
         if self.exceeded is None:
             return
         kind, _, limit = self.exceeded
-        error = BudgetExceeded(self.scope, kind, _spent(self.acc, kind), limit)
+        error = BudgetExceeded(self.scope, kind, _spent(self.source(), kind), limit)
         if self.budget.on_exceed == "raise":
             raise error
         if not self._warned_exceeded:
@@ -119,13 +122,14 @@ class BudgetState:
 
     def status(self) -> list[dict[str, object]]:
         """One row per limit: kind, limit, spent, thresholds, exceeded (for panels and reports)."""
+        acc = self.source()
         return [
             {
                 "kind": kind,
                 "limit": limit,
-                "spent": _spent(self.acc, kind),
+                "spent": _spent(acc, kind),
                 "warn_at": list(self.budget.warn_at),
-                "exceeded": _spent(self.acc, kind) >= limit,
+                "exceeded": _spent(acc, kind) >= limit,
             }
             for kind, limit in self.budget.limits()
         ]
@@ -133,8 +137,9 @@ class BudgetState:
     def after_event(self, hub: Hub) -> None:
         """After an event: fire each threshold once (one warning per event, for the highest crossed)."""
         message = None
+        acc = self.source()
         for kind, limit in self.budget.limits():
-            spent = _spent(self.acc, kind)
+            spent = _spent(acc, kind)
             fraction = spent / limit
             for threshold in (*self.budget.warn_at, 1.0):
                 if fraction < threshold or (kind, threshold) in self._fired:

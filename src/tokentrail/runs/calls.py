@@ -23,6 +23,7 @@ from .run import Run
 from .tracker import TRACKER, new_id
 
 _time = time.time
+_new = tuple.__new__  # events are built positionally on the hot path: 10x cheaper than keywords
 
 
 def check_budgets(run: Run | None) -> None:
@@ -107,13 +108,12 @@ class CallHandle:
             source = usage_source or "provider"
             cost = _price(self.model, response_model, self.provider, usage, provider_cost)
         run = self.run
-        event = UsageEvent(
-            self.id, self.kind, self.provider, self.model, self.operation, self.method,  # type: ignore[arg-type]
-            self.started_at, _time(), usage, cost, status, source, response_model, self.is_async,
-            error_type, finish_reason, tool_calls, self.tool,
-            None if run is None else run.id, () if run is None else run.path,
-            self.context, self.attempt, response_id, service_tier, raw_usage,
-        )  # fmt: skip
+        event: UsageEvent = _new(UsageEvent, (
+            self.id, self.kind, self.provider, self.model, self.operation, self.method, self.started_at,
+            _time(), usage, cost, status, source, response_model, self.is_async, error_type, finish_reason,
+            tool_calls, self.tool, None if run is None else run.id, () if run is None else run.path,
+            self.context, self.attempt, response_id, service_tier, raw_usage, None,
+        ))  # fmt: skip
         _after(event, run)
         return event
 
@@ -168,18 +168,18 @@ def record(
     usage = Usage(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")
-    if status not in ("ok", "error", "partial"):
+    if status != "ok" and status not in ("error", "partial"):
         raise ValueError(f"status must be 'ok', 'error' or 'partial', got {status!r}")
     run = current_run()
     now = _time()
     priced = PRICES.cost(model, provider, usage, None if cost is None else float(cost)) if (
         model or cost is not None) else None  # fmt: skip
-    event = UsageEvent(
+    event: UsageEvent = _new(UsageEvent, (
         new_id(), "manual", provider, model, "record", "record", now - duration_ms / 1000.0, now, usage,
         priced, status, usage_source, None, False, None, None, (), tool_name or _TOOL.get(),
-        None if run is None else run.id, () if run is None else run.path, _CTX.get(),
-        metadata=None if metadata is None else MappingProxyType(dict(metadata)), raw_usage=raw_usage,
-    )  # fmt: skip
+        None if run is None else run.id, () if run is None else run.path, _CTX.get(), 1, None, None,
+        raw_usage, None if metadata is None else MappingProxyType(dict(metadata)),
+    ))  # fmt: skip
     _after(event, run)
     return event
 

@@ -41,7 +41,7 @@ class Run:
         self.agg = Aggregates(max_events)
         self.scopes: tuple[Aggregates, ...] = (self.agg, *parent.scopes) if parent else (self.agg,)
         self.budget = budget
-        own = (BudgetState(budget, self.agg.totals, f"run {name!r}", run_id),) if budget else ()
+        own = (BudgetState(budget, self.agg.total, f"run {name!r}", run_id),) if budget else ()
         self.budget_states: tuple[BudgetState, ...] = own + (parent.budget_states if parent else ())
         self.started_at = time.time()
         self.ended_at: float | None = None
@@ -62,11 +62,11 @@ class Run:
 
     @property
     def calls(self) -> int:
-        return self.agg.totals.calls
+        return self.agg.total().calls
 
     @property
     def errors(self) -> int:
-        return self.agg.totals.errors
+        return self.agg.total().errors
 
     @property
     def events(self) -> tuple[UsageEvent, ...]:

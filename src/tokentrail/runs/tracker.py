@@ -78,7 +78,7 @@ class Tracker:
             self.ledger.extra = None
             return None
         acc = Accumulator()
-        state = BudgetState(budget, acc, "session", None)
+        state = BudgetState(budget, lambda: acc, "session", None)
         self.ledger.extra = acc
         self.global_budget = state
         return state
@@ -97,7 +97,7 @@ class Tracker:
 
     @property
     def calls(self) -> int:
-        return self.ledger.session.totals.calls
+        return self.ledger.session.total().calls
 
     @property
     def events(self) -> tuple[UsageEvent, ...]:

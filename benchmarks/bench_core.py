@@ -1,0 +1,82 @@
+"""Core overhead, measured in one run: record() vs a floor, at 0/10k/50k events; pricing; import time.
+
+Run: .venv/bin/python benchmarks/bench_core.py   (prints a table; goals: record <= 5 us, price <= 1 us, flat)
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+N = 20_000
+REPEATS = 7
+
+
+def per_call_us(fn: Callable[[], object], n: int = N) -> float:
+    """Best-of-REPEATS mean microseconds per call (best of: least disturbed by the machine)."""
+    samples = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        samples.append((time.perf_counter() - t0) / n * 1e6)
+    return min(samples)
+
+
+def import_ms() -> float:
+    code = "import time; t=time.perf_counter(); import tokentrail; print((time.perf_counter()-t)*1000)"
+    runs = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(5)]
+    return statistics.median(runs)
+
+
+def main() -> None:
+    import tokentrail as tt
+    from tokentrail.model import Usage
+    from tokentrail.pricing import PRICES
+
+    lock = threading.Lock()
+    sink: list[tuple[str, int, int]] = []
+
+    def floor() -> None:
+        with lock:
+            sink.append(("gpt-4o-mini", 1200, 350))
+
+    def record() -> None:
+        tt.record(model="gpt-4o-mini", provider="openai", input_tokens=1200, output_tokens=350,
+                  cached_input_tokens=400)  # fmt: skip
+
+    usage = Usage(1200, 350, cached_input_tokens=400, reasoning_tokens=64)
+    PRICES.cost("gpt-4o-mini", "openai", usage)  # resolve the rates once, as the first real call does
+
+    rows: list[tuple[str, float, float]] = []
+    tt.tracker().reset()
+    floor_us = per_call_us(floor)
+    for fill in (0, 10_000, 50_000):
+        tt.tracker().reset()
+        with tt.track_usage("fill"):
+            for _ in range(fill):
+                record()
+        with tt.track_usage("bench"):
+            us = per_call_us(record, 5_000)
+        rows.append((f"record() in a run, ledger at {fill:,} events", us, us / floor_us))
+    outside = per_call_us(record, 5_000)
+    rows.append(("record() outside any run", outside, outside / floor_us))
+    price_us = per_call_us(lambda: PRICES.cost("gpt-4o-mini", "openai", usage))
+    rows.append(("price one call (cached rates)", price_us, price_us / floor_us))
+    ms = import_ms()
+
+    print(f"{'measure':<44} {'us/call':>9} {'x floor':>8}")
+    print(f"{'floor: append a tuple under a lock':<44} {floor_us:>9.2f} {1.0:>8.1f}")
+    for name, us, ratio in rows:
+        print(f"{name:<44} {us:>9.2f} {ratio:>8.1f}")
+    print(f"{'import tokentrail (median of 5, ms)':<44} {ms:>9.1f}")
+    flat = rows[2][1] / rows[0][1]
+    print(f"flatness: record at 50k / at 0 events = {flat:.2f} (1.0 = O(1))")
+
+
+if __name__ == "__main__":
+    main()
