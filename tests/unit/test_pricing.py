@@ -134,3 +134,22 @@ def test_rates_are_resolved_once_per_model(monkeypatch: pytest.MonkeyPatch) -> N
     for _ in range(100):
         PRICES.cost("gpt-4.1", "openai", Usage(10, 10))
     assert calls == ["gpt-4.1"]
+
+
+def test_service_tier_is_priced_where_the_table_knows_it() -> None:
+    from tokentrail.runs import start_call
+
+    usage = Usage(10_000, 1000, cached_input_tokens=2000)
+    standard = start_call("openai", "gpt-5").finish(usage)
+    flex = start_call("openai", "gpt-5").finish(usage, service_tier="flex")
+    assert standard is not None and flex is not None and flex.service_tier == "flex"
+    assert standard.cost is not None and flex.cost is not None
+    assert standard.cost.total == pytest.approx((8000 * 1.25 + 2000 * 0.125 + 1000 * 10) / M)
+    assert flex.cost.total == pytest.approx((8000 * 0.625 + 2000 * 0.0625 + 1000 * 5) / M)
+    assert flex.cost.source.endswith("(flex)")
+
+
+def test_unknown_service_tier_uses_standard_rates_and_says_so() -> None:
+    with pytest.warns(UnpricedModelWarning, match="no 'flex' service-tier price for 'gpt-4o-mini'"):
+        cost = PRICES.cost("gpt-4o-mini", "openai", Usage(1000, 0), service_tier="flex")
+    assert cost is not None and cost.total == pytest.approx(1000 * 0.15 / M)

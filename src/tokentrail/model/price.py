@@ -34,6 +34,7 @@ class Price:
     source: str
     tiers: tuple[Tier, ...] = ()
     currency: str = "USD"
+    service_tier: str | None = None
 
     @property
     def input_per_mtok(self) -> float:

@@ -23,6 +23,7 @@ class PriceBook:
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str | None, str], _Entry] = {}
+        self._tier_entries: dict[tuple[str | None, str, str], _Entry] = {}
         self._overrides: dict[tuple[str | None, str], Price] = {}
         self._warned: set[tuple[str | None, str]] = set()
         self._lock = threading.Lock()
@@ -64,12 +65,14 @@ class PriceBook:
         with self._lock:
             self._overrides[(provider, model)] = price
             self._entries.clear()
+            self._tier_entries.clear()
         return price
 
     def clear_overrides(self) -> None:
         with self._lock:
             self._overrides.clear()
             self._entries.clear()
+            self._tier_entries.clear()
             self._warned.clear()
 
     def price_for(self, model: str, provider: str | None = None) -> Price | None:
@@ -82,28 +85,50 @@ class PriceBook:
         price = (
             self._overrides.get(key) or self._overrides.get((None, model)) or table.lookup(provider, model)
         )
+        return self._store(key, price)
+
+    def _resolve_tier(self, provider: str | None, model: str, tier: str) -> _Entry:
+        """Rates for a non-standard service tier; standard rates, with one warning, where none is known."""
+        override = self._overrides.get((provider, model)) or self._overrides.get((None, model))
+        if override is None and table.has_tier(provider, model, tier):
+            entry = self._store((provider, model), table.lookup(provider, model, tier), cache=False)
+        else:
+            entry = self._entries.get((provider, model)) or self._resolve(provider, model)
+            if entry[0] is not None:
+                self._warn_once(
+                    (provider, f"{model}@{tier}"),
+                    f"tokentrail: no {tier!r} service-tier price for {model!r}; standard rates used. "
+                    f"Set one with tt.set_price({model!r}, ...) if your tier is billed differently.",
+                )
+        self._tier_entries[(provider, model, tier)] = entry
+        return entry
+
+    def _store(self, key: tuple[str | None, str], price: Price | None, cache: bool = True) -> _Entry:
         if price is None:
             entry: _Entry = (None, _NO_RATES, ())
         else:
             tiers = tuple((t.min_input_tokens, _per_token(t.rates)) for t in price.tiers)
             entry = (price, _per_token(price.rates), tiers)
-        self._entries[key] = entry
+        if cache:
+            self._entries[key] = entry
         return entry
 
     def warn_unpriced(self, model: str, provider: str | None) -> None:
-        key = (provider, model)
+        self._warn_once(
+            (provider, model),
+            f"tokentrail: no price known for model {model!r} (provider {provider!r}); its cost is None "
+            f"(n/a), never 0. Set one with tt.set_price({model!r}, input_per_mtok=..., output_per_mtok=...).",
+        )
+
+    def _warn_once(self, key: tuple[str | None, str], message: str) -> None:
         if key in self._warned:
             return
         with self._lock:
             if key in self._warned:
                 return
             self._warned.add(key)
-        message = (
-            f"tokentrail: no price known for model {model!r} (provider {provider!r}); its cost is None "
-            f"(n/a), never 0. Set one with tt.set_price({model!r}, input_per_mtok=..., output_per_mtok=...)."
-        )
         log.debug(message)
-        warnings.warn(message, UnpricedModelWarning, stacklevel=4)
+        warnings.warn(message, UnpricedModelWarning, stacklevel=5)
 
     def cost(
         self,
@@ -111,9 +136,16 @@ class PriceBook:
         provider: str | None,
         usage: Usage,
         provider_cost: float | None = None,
+        service_tier: str | None = None,
     ) -> Cost | None:
         """Price one call; a provider-reported cost wins for the total, ours is kept beside it."""
-        entry = (self._entries.get((provider, model)) or self._resolve(provider, model)) if model else None
+        if not model:
+            entry = None
+        elif service_tier in table.STANDARD_TIERS:
+            entry = self._entries.get((provider, model)) or self._resolve(provider, model)
+        else:
+            key = (provider, model, str(service_tier))
+            entry = self._tier_entries.get(key) or self._resolve_tier(provider, model, str(service_tier))
         if entry is None or entry[0] is None:
             if provider_cost is not None:
                 return Cost(0.0, 0.0, 0.0, 0.0, provider_cost, source="provider-reported",
@@ -122,6 +154,7 @@ class PriceBook:
                 self.warn_unpriced(model, provider)
             return None
         price, r, tiers = entry
+        assert price is not None
         if tiers:
             for start, tier_rates in tiers:
                 if usage[0] >= start:

@@ -63,7 +63,21 @@ def _rates(values: dict[str, Any], start: int | None) -> Rates:
     )
 
 
-def lookup(provider: str | None, model: str) -> Price | None:
+STANDARD_TIERS = frozenset({None, "", "default", "auto", "standard"})
+
+
+def has_tier(provider: str | None, model: str, service_tier: str) -> bool:
+    """Whether the table has a distinct price for this service tier (flex, priority, batch ...)."""
+    from genai_prices import data_snapshot
+
+    try:
+        _, info = data_snapshot.get_snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        return False
+    return any(v.when.get("service_tier") == service_tier for v in info.price_variants or ())
+
+
+def lookup(provider: str | None, model: str, service_tier: str | None = None) -> Price | None:
     """The table's price for ``model`` at ``provider`` (or any provider), or ``None`` if it has none."""
     from genai_prices import data_snapshot
 
@@ -78,9 +92,12 @@ def lookup(provider: str | None, model: str) -> Price | None:
     if found is None:
         return None
     prov, info = found
-    prices = info.get_prices(datetime.now(tz=timezone.utc))
+    tier = None if service_tier in STANDARD_TIERS else service_tier
+    context = {"service_tier": tier} if tier else None
+    prices = info.get_prices(datetime.now(tz=timezone.utc), context)
     values = {key: getattr(prices, key, None) for key in _KEYS}
     if values["input_mtok"] is None and values["output_mtok"] is None:
         return None
     tiers = tuple(Tier(start, _rates(values, start)) for start in _tier_starts(values))
-    return Price(prov.id, info.id, _rates(values, None), table_version(), tiers)
+    source = table_version() + (f" ({tier})" if tier else "")
+    return Price(prov.id, info.id, _rates(values, None), source, tiers, service_tier=tier)

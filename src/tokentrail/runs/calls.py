@@ -45,10 +45,11 @@ def _after(event: UsageEvent, run: Run | None) -> None:
 
 
 def _price(model: str | None, response_model: str | None, provider: str | None, usage: Usage,
-           provider_cost: float | None) -> Any:  # fmt: skip
+           provider_cost: float | None, tier: str | None) -> Any:  # fmt: skip
+    """Price by the model that answered (Azure and dated names) when known, else the one requested."""
     if response_model and response_model != model and PRICES.price_for(response_model, provider) is not None:
-        return PRICES.cost(response_model, provider, usage, provider_cost)
-    return PRICES.cost(model or response_model, provider, usage, provider_cost)
+        return PRICES.cost(response_model, provider, usage, provider_cost, tier)
+    return PRICES.cost(model or response_model, provider, usage, provider_cost, tier)
 
 
 class CallHandle:
@@ -106,7 +107,7 @@ class CallHandle:
             usage = ZERO_USAGE
         else:
             source = usage_source or "provider"
-            cost = _price(self.model, response_model, self.provider, usage, provider_cost)
+            cost = _price(self.model, response_model, self.provider, usage, provider_cost, service_tier)
         run = self.run
         event: UsageEvent = _new(UsageEvent, (
             self.id, self.kind, self.provider, self.model, self.operation, self.method, self.started_at,
