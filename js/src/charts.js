@@ -15,6 +15,7 @@ export function datasetsOf(spec) {
   return names;
 }
 
+const LOG_ERROR = 1; // vega's log level: compile and empty-data warnings stay out of the console
 const copy = (row) => ({ ...row }); // each view owns its tuples (Vega writes into them)
 
 /** Build a changeset from one dataset's pending batch; rows of a reset come from `rowsNow`. */
@@ -44,7 +45,7 @@ export function createCharts(doc, specs, { embed, changeset, rowsOf, theme, rend
     charts.push(chart);
     setVisibility(chart);
     chart.chain = Promise.resolve()
-      .then(() => embed(host, spec, { actions: false, renderer, theme, ...(meta.embed ?? {}) }))
+      .then(() => embed(host, spec, { actions: false, renderer, theme, logLevel: LOG_ERROR, ...(meta.embed ?? {}) }))
       .then((result) => {
         if (destroyed) return result.finalize?.();
         chart.view = result.view;

@@ -23,11 +23,11 @@ export function runDuration(r, kernelNow) {
   return r.duration_ms ?? 0;
 }
 
-/** Rows sorted by a column (nulls last), newest first by default. */
+/** Rows sorted by a column (nulls last); newest first when no column was picked. */
 export function sortRuns(runRows, sort, kernelNow) {
   const col = COLUMNS.find((c) => c.key === sort?.key);
   const out = [...runRows];
-  if (!col) return out.reverse();
+  if (!col) return out.sort((a, b) => (b.started_at ?? 0) - (a.started_at ?? 0)); // newest first
   const dir = sort.desc ? -1 : 1;
   const val = (r) => col.value(r, kernelNow);
   return out.sort((a, b) => {

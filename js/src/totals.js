@@ -62,8 +62,8 @@ export function createTotals(doc, { title, mode }) {
     if (key === liveKey) return;
     liveKey = key;
     const items = [
-      ...tools.map((t) => h(doc, "span", { class: "tt-chip tt-chip-tool" }, `🔧 ${t.name ?? "tool"} · ${since(t)}`)),
-      ...calls.map((c) => h(doc, "span", { class: "tt-chip tt-chip-call" }, `${c.model ?? "call"} · ${since(c)}`)),
+      ...tools.map((t) => h(doc, "span", { class: "tt-chip tt-chip-tool", title: "tool span running" }, `${t.name ?? "tool"} · ${since(t)}`)),
+      ...calls.map((c) => h(doc, "span", { class: "tt-chip tt-chip-call", title: "LLM call in flight" }, `${c.model ?? "call"} · ${since(c)}`)),
     ];
     const what = `${calls.length} call${calls.length === 1 ? "" : "s"} in flight` +
       (tools.length ? `, ${tools.length} tool${tools.length === 1 ? "" : "s"} active` : "");

@@ -125,7 +125,7 @@ describe("the session dashboard", () => {
     { id: "r1", name: "alpha", path: ["alpha"], tags: { arch: EVIL }, status: "done", calls: 3, total_tokens: 300, cost: 0.3,
       started_at: 0, ended_at: 1000, models: [{ id: "m1", name: "m1", total_tokens: 300 }], tools: [] },
     { id: "r2", name: "beta", path: ["beta"], tags: {}, status: "done", calls: 1, total_tokens: 900, cost: null,
-      started_at: 0, ended_at: 5000, models: [{ id: "m2", name: "m2", total_tokens: 900 }], tools: [] },
+      started_at: 100, ended_at: 5100, models: [{ id: "m2", name: "m2", total_tokens: 900 }], tools: [] },
   ];
   const sessionSnapshot = snapshot(0, {
     runs,
