@@ -1,0 +1,178 @@
+"""The live panel's charts: Altair specs over named datasets the front end fills with Vega changesets.
+
+Each builder returns a plain Vega-Lite dict (``chart.to_dict()``); rows arrive later by name
+(``timeline``, ``cumulative``, ``by_model``, ``by_tool``; their fields are listed in
+``docs/widget-protocol.md``). ``usermeta.tokentrail`` tells the front end the chart's name and
+whether it spans the panel's full width.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUS_COLORS = {"ok": "#4c78a8", "partial": "#f58518", "error": "#e45756"}
+TOKEN_PARTS = {"input (uncached)": "#4c78a8", "cached input": "#9ecae9", "output": "#f58518"}
+TIME_FORMAT = "%H:%M:%S.%L"
+COST_EXPR = (
+    "datum.cost == null ? 'n/a' : datum.cost < 1 ? format(datum.cost, '$.6f') : format(datum.cost, '$,.4f')"
+)
+
+
+def _finish(chart: Any, name: str, *, span: str = "half") -> dict[str, Any]:
+    spec: dict[str, Any] = (
+        chart.properties(
+            width="container", background="transparent", usermeta={"tokentrail": {"name": name, "span": span}}
+        )
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=10, titleFontSize=10, gridOpacity=0.5)
+        .configure_legend(labelFontSize=10, titleFontSize=10, orient="bottom", labelLimit=180)
+        .configure_title(fontSize=12, anchor="start", offset=6)
+        .to_dict()
+    )
+    return spec
+
+
+def cumulative_chart(metric: str) -> dict[str, Any]:
+    """Cumulative cost (USD) or tokens over time, a line per model; an unpriced model has no cost line."""
+    import altair as alt
+
+    field, title, fmt = ("cost", "Cumulative cost (USD)", "$.6f") if metric == "cost" else (
+        "tokens", "Cumulative tokens", ",d")  # fmt: skip
+    cum = f"cum_{field}"
+    chart = (
+        alt.Chart(alt.NamedData("cumulative"), title=title)
+        .transform_window(
+            **{cum: f"sum({field})", "known": f"valid({field})", "calls_so_far": "sum(calls)"},  # type: ignore[arg-type]
+            sort=[alt.SortField("t")],
+            groupby=["model"],
+            frame=[None, 0],
+        )
+        # never a silent 0: a model with no priced call so far has no value (and no line), but it keeps
+        # its place in the colour scale so every chart colours a model alike
+        .transform_calculate(**{cum: f"datum.known > 0 ? datum.{cum} : null"})
+        .mark_line(
+            interpolate="step-after",
+            point=alt.OverlayMarkDef(size=18),
+            strokeWidth=1.8,
+            invalid="break-paths-show-domains",
+        )
+        .encode(
+            x=alt.X("t:T", title=None, axis=alt.Axis(format="%H:%M:%S", labelOverlap=True)),
+            y=alt.Y(f"{cum}:Q", title=None, axis=alt.Axis(format="$.2~r" if field == "cost" else "~s")),
+            color=alt.Color("model:N", title="model", scale=alt.Scale(scheme="tableau10")),
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("t:T", title="time", format=TIME_FORMAT),
+                alt.Tooltip(f"{cum}:Q", title=f"cumulative {field}", format=fmt),
+                alt.Tooltip("calls_so_far:Q", title="calls"),
+            ],
+        )
+        .properties(height=150)
+    )
+    return _finish(chart, f"cumulative_{field}")
+
+
+def timeline_chart() -> dict[str, Any]:
+    """A Gantt of LLM calls and tool spans: one lane per agent or tool, coloured by status."""
+    import altair as alt
+
+    base = alt.Chart(alt.NamedData("timeline"), title="Timeline of calls and tool spans")
+    first = alt.EncodingSortField("start", op="min")
+    y = alt.Y("lane:N", title=None, sort=first, axis=alt.Axis(labelLimit=160))
+    color = alt.Color(
+        "status:N",
+        title="status",
+        scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+    )
+    tooltip = [
+        alt.Tooltip("name:N", title="model / tool"),
+        alt.Tooltip("kind:N"),
+        alt.Tooltip("status:N"),
+        alt.Tooltip("duration_ms:Q", title="duration (ms)", format=",.0f"),
+        alt.Tooltip("input_tokens:Q", title="input tokens", format=","),
+        alt.Tooltip("output_tokens:Q", title="output tokens", format=","),
+        alt.Tooltip("cost_label:N", title="cost"),
+        alt.Tooltip("finish_reason:N", title="finish reason"),
+        alt.Tooltip("start:T", title="started", format=TIME_FORMAT),
+    ]
+    bars = base.mark_bar(cornerRadius=2, opacity=0.85).encode(
+        x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M:%S", labelOverlap=True)),
+        x2="end:T",
+        y=y,
+        color=color,
+        tooltip=tooltip,
+    )
+    # a short call is narrower than a pixel at a minute's scale: a tick at its start keeps it visible
+    ticks = base.mark_tick(thickness=2, bandSize=14, opacity=0.9).encode(
+        x="start:T", y=y, color=color, tooltip=tooltip
+    )
+    chart = alt.layer(bars, ticks).transform_calculate(cost_label=COST_EXPR).properties(height=alt.Step(22))
+    return _finish(chart, "timeline", span="full")
+
+
+def breakdown_chart(dataset: str, title: str) -> dict[str, Any]:
+    """Horizontal stacked bars of input (uncached, cached) and output tokens per key, labelled with cost."""
+    import altair as alt
+
+    base = alt.Chart(alt.NamedData(dataset), title=title)
+    order = alt.EncodingSortField("total_tokens", op="max", order="descending")
+    room = 150 if dataset == "by_tool" else 80  # pixels right of the longest bar, for its label
+    x_scale = alt.Scale(range=[0, alt.ExprRef(f"max(width - {room}, 40)")])
+    y = alt.Y("name:N", title=None, sort=order, axis=alt.Axis(labelLimit=160))
+    tooltip = [
+        alt.Tooltip("name:N", title="model" if dataset == "by_model" else "tool"),
+        alt.Tooltip("calls:Q", title="LLM calls"),
+        alt.Tooltip("input_tokens:Q", title="input tokens", format=","),
+        alt.Tooltip("cached_input_tokens:Q", title="cached input", format=","),
+        alt.Tooltip("output_tokens:Q", title="output tokens", format=","),
+        alt.Tooltip("reasoning_tokens:Q", title="reasoning", format=","),
+        alt.Tooltip("cost_label:N", title="cost"),
+    ]
+    if dataset == "by_tool":
+        tooltip[1:1] = [
+            alt.Tooltip("spans:Q", title="spans"),
+            alt.Tooltip("duration_ms:Q", title="time (ms)", format=",.0f"),
+        ]
+    parts = alt.Scale(domain=list(TOKEN_PARTS), range=list(TOKEN_PARTS.values()))
+    bars = (
+        base.transform_calculate(
+            **{
+                "input (uncached)": "datum.input_tokens - datum.cached_input_tokens",
+                "cached input": "datum.cached_input_tokens",
+                "output": "datum.output_tokens",
+            }
+        )
+        .transform_fold(list(TOKEN_PARTS), as_=["part", "tokens"])
+        .mark_bar(cornerRadius=1)
+        .encode(
+            x=alt.X("sum(tokens):Q", title="tokens", axis=alt.Axis(format="~s"), scale=x_scale),
+            y=y,
+            color=alt.Color("part:N", title=None, scale=parts),
+            order=alt.Order("part:N"),
+            tooltip=tooltip,
+        )
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=10).encode(
+        x=alt.X("total_tokens:Q", scale=x_scale), y=y, text=alt.Text("label:N"), tooltip=tooltip
+    )
+    chart = alt.layer(bars, labels).transform_calculate(cost_label=COST_EXPR).properties(height=alt.Step(20))
+    return _finish(chart, dataset)
+
+
+def panel_specs() -> dict[str, dict[str, Any]]:
+    """Every chart of a panel, in display order (built once per process; each panel gets a copy)."""
+    global _SPECS
+    if _SPECS is None:
+        _SPECS = {
+            "cumulative_cost": cumulative_chart("cost"),
+            "cumulative_tokens": cumulative_chart("tokens"),
+            "timeline": timeline_chart(),
+            "by_model": breakdown_chart("by_model", "Tokens and cost by model"),
+            "by_tool": breakdown_chart("by_tool", "Tokens and cost by tool"),
+        }
+    import copy
+
+    return copy.deepcopy(_SPECS)
+
+
+_SPECS: dict[str, dict[str, Any]] | None = None
