@@ -7,8 +7,8 @@
 export const DATASETS = ["timeline", "cumulative", "by_model", "by_tool", "runs"];
 
 const HEADER_KEYS = [
-  "status", "started_at", "ended_at", "elapsed_ms", "totals", "in_flight", "active_tools", "budgets",
-  "hidden",
+  "status", "started_at", "ended_at", "elapsed_ms", "totals", "in_flight", "in_flight_count", "active_tools",
+  "active_tools_count", "budgets", "hidden",
 ];
 
 /** A fresh, empty store; `seq` -1 means nothing applied yet. */

@@ -52,21 +52,23 @@ export function createTotals(doc, { title, mode }) {
   function updateLive(store, browserNow) {
     const calls = store.header.in_flight ?? [];
     const tools = store.header.active_tools ?? [];
-    const busy = calls.length > 0 || tools.length > 0;
+    const nCalls = store.header.in_flight_count ?? calls.length; // lists are capped; counts are not
+    const nTools = store.header.active_tools_count ?? tools.length;
+    const busy = nCalls > 0 || nTools > 0;
     live.hidden = !busy;
     if (!busy) return;
     const kernelNow = browserNow - store.clockOffset;
     const since = (item) => fmt.duration(Math.max(0, kernelNow - (item.started_at ?? kernelNow)));
     // rebuilt only when the set of items (or a displayed second) changes
-    const key = JSON.stringify([calls.map((c) => [c.id, since(c)]), tools.map((t) => [t.id, since(t)])]);
+    const key = JSON.stringify([nCalls, nTools, calls.map((c) => [c.id, since(c)]), tools.map((t) => [t.id, since(t)])]);
     if (key === liveKey) return;
     liveKey = key;
     const items = [
       ...tools.map((t) => h(doc, "span", { class: "tt-chip tt-chip-tool", title: "tool span running" }, `${t.name ?? "tool"} · ${since(t)}`)),
       ...calls.map((c) => h(doc, "span", { class: "tt-chip tt-chip-call", title: "LLM call in flight" }, `${c.model ?? "call"} · ${since(c)}`)),
     ];
-    const what = `${calls.length} call${calls.length === 1 ? "" : "s"} in flight` +
-      (tools.length ? `, ${tools.length} tool${tools.length === 1 ? "" : "s"} active` : "");
+    const what = `${nCalls} call${nCalls === 1 ? "" : "s"} in flight` +
+      (nTools ? `, ${nTools} tool${nTools === 1 ? "" : "s"} active` : "");
     replaceChildren(doc, live, h(doc, "span", { class: "tt-spinner", "aria-hidden": "true" }),
       h(doc, "span", { class: "tt-live-what", text: what }), ...items);
   }

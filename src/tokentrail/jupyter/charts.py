@@ -93,6 +93,7 @@ def timeline_chart() -> dict[str, Any]:
         alt.Tooltip("output_tokens:Q", title="output tokens", format=","),
         alt.Tooltip("cost_label:N", title="cost"),
         alt.Tooltip("finish_reason:N", title="finish reason"),
+        alt.Tooltip("error_type:N", title="error"),
         alt.Tooltip("start:T", title="started", format=TIME_FORMAT),
     ]
     bars = base.mark_bar(cornerRadius=2, opacity=0.85).encode(
@@ -106,7 +107,11 @@ def timeline_chart() -> dict[str, Any]:
     ticks = base.mark_tick(thickness=2, bandSize=14, opacity=0.9).encode(
         x="start:T", y=y, color=color, tooltip=tooltip
     )
-    chart = alt.layer(bars, ticks).transform_calculate(cost_label=COST_EXPR).properties(height=alt.Step(22))
+    chart = (
+        alt.layer(bars, ticks)
+        .transform_calculate(cost_label=COST_EXPR, duration_ms="datum.end - datum.start")
+        .properties(height=alt.Step(22))
+    )
     return _finish(chart, "timeline", span="full")
 
 
@@ -143,12 +148,13 @@ def breakdown_chart(dataset: str, title: str) -> dict[str, Any]:
             }
         )
         .transform_fold(list(TOKEN_PARTS), as_=["part", "tokens"])
+        .transform_calculate(part_rank=f"indexof({list(TOKEN_PARTS)!r}, datum.part)")
         .mark_bar(cornerRadius=1)
         .encode(
             x=alt.X("sum(tokens):Q", title="tokens", axis=alt.Axis(format="~s"), scale=x_scale),
             y=y,
             color=alt.Color("part:N", title=None, scale=parts),
-            order=alt.Order("part:N"),
+            order=alt.Order("part_rank:Q"),
             tooltip=tooltip,
         )
     )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..ledger import Subscription
 
 Sink = Callable[[dict[str, Any]], None]
+EPSILON = 1e-6  # seconds: a tick scheduled for a deadline counts as on time despite float rounding
 
 
 class Feed:
@@ -128,19 +129,20 @@ class Feed:
     def tick(self, now: float | None = None) -> None:
         """Drain, publish a delta (and a snapshot) if their throttles allow; finish when the run ended."""
         now = self.clock() if now is None else now
+        late = now + EPSILON  # compared with deadlines; `now` itself is what gets stored
         with self._lock:
             if self._closed or self._on_delta is None:
                 return
-            if self._next_poll is not None and now >= self._next_poll:
+            if self._next_poll is not None and late >= self._next_poll:
                 self._next_poll = now + self.poll_interval
                 if self.run is not None and self.run.ended_at is not None:
                     self.close()
                     return
                 self._poll_changed = self.state.poll() or self._poll_changed
-            if self._wants_delta() and now - self._last_delta >= self.delta_interval:
+            if self._wants_delta() and late - self._last_delta >= self.delta_interval:
                 self._publish_delta(now)
             at = self._snapshot_at()
-            if at is not None and now >= at:
+            if at is not None and late >= at:
                 self._publish_snapshot(now)
 
     def _wants_delta(self) -> bool:

@@ -6,7 +6,6 @@ same dict can sit in a snapshot and in a delta. Field lists: ``docs/widget-proto
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from ..runs import Run
 
 Row = dict[str, Any]
-_LANES = {"llm": "llm calls", "embedding": "embeddings", "manual": "records"}
+_LANES = {"llm": "llm calls", "embedding": "embeddings"}
 
 
 def timeline_row(e: UsageEvent, run_ids: Sequence[str] | None) -> Row:
@@ -27,27 +26,18 @@ def timeline_row(e: UsageEvent, run_ids: Sequence[str] | None) -> Row:
         lane, name = f"tool: {e.tool}", e.tool or "tool"
     else:
         agent = e.context.agent
-        lane, name = (f"agent: {agent}" if agent else _LANES.get(e.kind, e.kind)), e.model_name
+        kind = _LANES.get(e.kind) or ("llm calls" if e.model else "records")  # manual records: by model
+        lane, name = (f"agent: {agent}" if agent else kind), e.model_name
     u, cost = e.usage, e.cost
     row: Row = {
         "id": e.id, "lane": lane, "kind": e.kind, "name": name, "status": e.status,
-        "start": e.started_at * 1000.0, "end": e.ended_at * 1000.0, "duration_ms": e.duration_ms,
-        "input_tokens": u[0], "output_tokens": u[1], "total_tokens": u[2], "cached_input_tokens": u[3],
-        "reasoning_tokens": u[5], "cost": None if cost is None else cost.total,
-        "finish_reason": e.finish_reason, "error_type": e.error_type, "run_id": e.run_id,
+        "start": round(e.started_at * 1000.0, 1), "end": round(e.ended_at * 1000.0, 1),
+        "input_tokens": u[0], "output_tokens": u[1], "cost": None if cost is None else cost.total,
     }  # fmt: skip
-    if run_ids is not None:
-        row["run_ids"] = list(run_ids)
-    return row
-
-
-def cumulative_row(e: UsageEvent, run_ids: Sequence[str] | None) -> Row:
-    """One step of the cumulative series: the call's own cost and tokens (Vega sums them per model)."""
-    cost = e.cost
-    row: Row = {
-        "id": e.id, "t": e.ended_at * 1000.0, "model": e.model_name,
-        "cost": None if cost is None else cost.total, "tokens": e.usage[2], "calls": 1,
-    }  # fmt: skip
+    if e.finish_reason is not None:
+        row["finish_reason"] = e.finish_reason
+    if e.error_type is not None:
+        row["error_type"] = e.error_type
     if run_ids is not None:
         row["run_ids"] = list(run_ids)
     return row
@@ -64,7 +54,7 @@ class TimelineWindow:
         self.evicted: list[str] = []  # sent earlier, evicted since the last delta
 
     def skip(self, n: int) -> None:
-        """Count ``n`` spans that would be evicted at once without building their rows."""
+        """Count ``n`` spans that get no row (too many at once to show)."""
         self.hidden += n
 
     def add(self, row: Row) -> None:
@@ -83,55 +73,80 @@ class TimelineWindow:
         return new, evicted
 
 
-def _merge(rows: list[Row], width: float, generation: int) -> list[Row]:
-    buckets: dict[tuple[Any, ...], Row] = {}
-    for r in rows:
-        key = (math.floor(r["t"] / width), r["model"], tuple(r.get("run_ids", ())))
-        b = buckets.get(key)
-        if b is None:
-            buckets[key] = {**r, "id": f"g{generation}-{len(buckets)}"}
-            continue
-        cost = r["cost"] if b["cost"] is None else b["cost"] if r["cost"] is None else b["cost"] + r["cost"]
-        b.update(t=max(b["t"], r["t"]), cost=cost, tokens=b["tokens"] + r["tokens"])
-        b["calls"] += r["calls"]
-    return list(buckets.values())
+def _add_cost(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else a + b
 
 
 class CumulativeSeries:
-    """Per-call steps, coarsened into time buckets (doubling their width) past ``limit`` rows."""
+    """Cost and tokens per (time bucket, model, run): Vega sums them into cumulative lines.
 
-    def __init__(self, limit: int) -> None:
+    Calls in one bucket merge in O(1) until their row is sent (sent rows are never changed); past
+    ``limit`` rows every row is merged into buckets of double width and the next delta replaces all.
+    """
+
+    def __init__(self, limit: int, width_ms: float = 50.0) -> None:
         self.limit = max(4, limit)
+        self.width = width_ms
         self.rows: list[Row] = []
         self.new: list[Row] = []
+        self.open: dict[tuple[Any, ...], Row] = {}  # bucket key -> its unsent row
         self.replaced = False
-        self.width = 0.0  # ms; 0 until the first coarsening
         self.generation = 0
+        self._ids = 0
 
-    def add(self, row: Row) -> None:
+    def add(self, e: UsageEvent, run_ids: Sequence[str] | None) -> None:
+        t = e.ended_at * 1000.0
+        model = e.model_name
+        key = (int(t // self.width), model, tuple(run_ids) if run_ids else ())
+        cost = None if e.cost is None else e.cost.total
+        row = self.open.get(key)
+        if row is not None:
+            row["t"] = max(row["t"], round(t, 1))
+            row["cost"] = _add_cost(row["cost"], cost)
+            row["tokens"] += e.usage[2]
+            row["calls"] += 1
+            return
+        self._ids += 1
+        row = {"id": f"p{self.generation}.{self._ids}", "t": round(t, 1), "model": model, "cost": cost,
+               "tokens": e.usage[2], "calls": 1}  # fmt: skip
+        if run_ids is not None:
+            row["run_ids"] = list(run_ids)
+        self.open[key] = row
         self.rows.append(row)
         self.new.append(row)
 
     def compact(self) -> None:
-        """Merge rows into buckets until at most half the limit are left; the next delta replaces all."""
+        """Past the limit, merge rows into buckets of doubling width until half the limit is left."""
         if len(self.rows) <= self.limit:
             return
+        self.generation += 1
         ts = [r["t"] for r in self.rows]
         span = max(max(ts) - min(ts), 1.0)
-        width = max(self.width * 2, span / (self.limit / 4))
-        self.generation += 1
-        merged = _merge(self.rows, width, self.generation)
-        while len(merged) > self.limit // 2 and width < span * 2:
-            width *= 2
-            merged = _merge(self.rows, width, self.generation)
-        self.rows, self.width, self.new, self.replaced = merged, width, [], True
+        while True:
+            self.width *= 2
+            buckets: dict[tuple[Any, ...], Row] = {}
+            for r in self.rows:
+                key = (int(r["t"] // self.width), r["model"], tuple(r.get("run_ids", ())))
+                b = buckets.get(key)
+                if b is None:
+                    buckets[key] = {**r, "id": f"p{self.generation}.{len(buckets)}"}
+                else:
+                    b.update(t=max(b["t"], r["t"]), cost=_add_cost(b["cost"], r["cost"]))
+                    b["tokens"] += r["tokens"]
+                    b["calls"] += r["calls"]
+            if len(buckets) <= self.limit // 2 or self.width > span * 2:
+                break
+        self.rows, self.new, self.open, self.replaced = list(buckets.values()), [], {}, True
 
     def take(self) -> tuple[list[Row] | None, list[Row]]:
         """``(rows to replace everything with, or None; rows to append)`` since the last call."""
         self.compact()
-        replaced, new = (self.rows if self.replaced else None), self.new
-        self.replaced, self.new = False, []
-        return (list(replaced) if replaced is not None else None), ([] if replaced is not None else new)
+        self.open = {}  # rows sent from now on are never changed
+        if self.replaced:
+            self.replaced, self.new = False, []
+            return list(self.rows), []
+        new, self.new = self.new, []
+        return None, new
 
 
 def breakdown_rows(groups: Mapping[str, Totals], tools: bool) -> dict[str, Row]:

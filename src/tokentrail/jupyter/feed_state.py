@@ -14,7 +14,6 @@ from .feed_rows import (
     Row,
     TimelineWindow,
     breakdown_rows,
-    cumulative_row,
     run_row,
     timeline_row,
     totals_dict,
@@ -45,6 +44,8 @@ class FeedState:
         self, run: Run | None, tracker: Tracker, *, max_spans: int, max_points: int, max_runs: int
     ) -> None:
         self.run, self.tracker, self.max_runs, self.max_spans = run, tracker, max_runs, max_spans
+        self.max_new_spans = max(30, max_spans // 10)
+        self._span_cap = self.max_new_spans
         self.session = run is None
         self.timeline = TimelineWindow(max_spans)
         self.cumulative = CumulativeSeries(max_points)
@@ -74,6 +75,7 @@ class FeedState:
         else:
             events = self.tracker.ledger.events
         self._events.extend(events)
+        self._span_cap = self.max_spans  # the first fold may draw a whole window of past spans
         # the few events recorded between subscribing and this copy are also queued: skip them once
         self._backfilled = {e.id for e in events[-1000:]}
         self.changed = True
@@ -144,17 +146,20 @@ class FeedState:
 
     def _fold_events(self) -> None:
         events, self._events = self._events, []
-        if len(events) > self.max_spans:  # these would be evicted at once: count them, build no row
-            self.timeline.skip(len(events) - self.max_spans)
-        first_span = len(events) - self.max_spans
+        # a burst gets its latest spans drawn, the rest counted: at most max_new_spans rows per delta
+        first_span = len(events) - self._span_cap
+        self._span_cap = self.max_new_spans
+        if first_span > 0:
+            self.timeline.skip(first_span)
+        session = self.session
         for i, e in enumerate(events):
-            chain = self._chain(e.run_id)
+            chain = self._chain(e[18]) if session else None
             if i >= first_span:
                 self.timeline.add(timeline_row(e, chain))
-            if e.kind != "tool":
-                self.cumulative.add(cumulative_row(e, chain))
-            if self.session and e.run_id is not None:
-                self._dirty_runs.update(chain or ())
+            if e[1] != "tool":
+                self.cumulative.add(e, chain)
+            if chain:
+                self._dirty_runs.update(chain)
 
     # --- polling (run ended, runs started, ledger reset) ------------------------------------------------
     def poll(self) -> bool:

@@ -27,9 +27,13 @@ class WidgetBundleMissing(FileNotFoundError):
     """The front-end bundle was not built (a source checkout before ``make widget``)."""
 
 
-@functools.lru_cache(maxsize=1)
-def bundle_source(path: pathlib.Path = BUNDLE) -> str:
+def bundle_source() -> str:
     """The built ES module (vega-embed, vega and vega-lite inside), read once per process."""
+    return _read(BUNDLE)
+
+
+@functools.lru_cache(maxsize=2)
+def _read(path: pathlib.Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -52,6 +56,7 @@ class UsagePanel(anywidget.AnyWidget):  # type: ignore[misc]
         return bundle_source()
 
     def __init__(self, *, fallback: object | Callable[[], object] | None = None, **kwargs: Any) -> None:
+        bundle_source()  # fail before any comm is opened when the bundle was never built
         kwargs.setdefault("specs", panel_specs())
         super().__init__(**kwargs)
         self._fallback = fallback
@@ -84,8 +89,9 @@ class UsagePanel(anywidget.AnyWidget):  # type: ignore[misc]
                 pass
 
     def close(self) -> None:
-        if self.feed is not None:
-            self.feed.close()
+        feed = getattr(self, "feed", None)  # close() also runs from __del__ of a half-built panel
+        if feed is not None:
+            feed.close()
         super().close()
 
     def show(self) -> Any:
