@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import tokentrail as tt
-from tokentrail.jupyter.charts import panel_specs
+from tokentrail.jupyter.charts import build_specs, panel_specs
 from tokentrail.jupyter.feed import Feed
 
 JS = Path(__file__).resolve().parents[2] / "js"
@@ -72,6 +72,12 @@ def sample_rows() -> dict[str, list[dict[str, Any]]]:
         feed.close()
     rows: dict[str, list[dict[str, Any]]] = snap["rows"]
     return rows
+
+
+def test_the_shipped_specs_are_what_altair_builds() -> None:
+    assert panel_specs() == json.loads(json.dumps(build_specs())), (
+        "chart_specs.json is stale: run `python -m tokentrail.jupyter.charts`"
+    )
 
 
 def test_specs_read_named_data_only_at_container_width() -> None:

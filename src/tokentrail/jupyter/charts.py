@@ -8,6 +8,9 @@ whether it spans the panel's full width.
 
 from __future__ import annotations
 
+import functools
+import json
+import pathlib
 from typing import Any
 
 STATUS_COLORS = {"ok": "#4c78a8", "partial": "#f58518", "error": "#e45756"}
@@ -165,20 +168,35 @@ def breakdown_chart(dataset: str, title: str) -> dict[str, Any]:
     return _finish(chart, dataset)
 
 
+def build_specs() -> dict[str, dict[str, Any]]:
+    """Every chart of a panel, in display order, built with Altair now."""
+    return {
+        "cumulative_cost": cumulative_chart("cost"),
+        "cumulative_tokens": cumulative_chart("tokens"),
+        "timeline": timeline_chart(),
+        "by_model": breakdown_chart("by_model", "Tokens and cost by model"),
+        "by_tool": breakdown_chart("by_tool", "Tokens and cost by tool"),
+    }
+
+
+SPECS_FILE = pathlib.Path(__file__).with_name("chart_specs.json")
+
+
+@functools.lru_cache(maxsize=1)
+def _specs_json() -> str:
+    try:
+        return SPECS_FILE.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return json.dumps(build_specs())
+
+
 def panel_specs() -> dict[str, dict[str, Any]]:
-    """Every chart of a panel, in display order (built once per process; each panel gets a copy)."""
-    global _SPECS
-    if _SPECS is None:
-        _SPECS = {
-            "cumulative_cost": cumulative_chart("cost"),
-            "cumulative_tokens": cumulative_chart("tokens"),
-            "timeline": timeline_chart(),
-            "by_model": breakdown_chart("by_model", "Tokens and cost by model"),
-            "by_tool": breakdown_chart("by_tool", "Tokens and cost by tool"),
-        }
-    import copy
-
-    return copy.deepcopy(_SPECS)
+    """A fresh copy of the specs ``build_specs`` wrote to ``chart_specs.json`` (importing Altair takes
+    seconds: a panel must not hold up the first tracked cell that long)."""
+    specs: dict[str, dict[str, Any]] = json.loads(_specs_json())
+    return specs
 
 
-_SPECS: dict[str, dict[str, Any]] | None = None
+if __name__ == "__main__":  # python -m tokentrail.jupyter.charts: rewrite chart_specs.json
+    SPECS_FILE.write_text(json.dumps(build_specs(), indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {SPECS_FILE}")
