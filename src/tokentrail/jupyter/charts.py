@@ -95,8 +95,7 @@ def timeline_chart() -> dict[str, Any]:
         alt.Tooltip("input_tokens:Q", title="input tokens", format=","),
         alt.Tooltip("output_tokens:Q", title="output tokens", format=","),
         alt.Tooltip("cost_label:N", title="cost"),
-        alt.Tooltip("finish_reason:N", title="finish reason"),
-        alt.Tooltip("error_type:N", title="error"),
+        alt.Tooltip("outcome:N", title="finish reason / error"),
         alt.Tooltip("start:T", title="started", format=TIME_FORMAT),
     ]
     bars = base.mark_bar(cornerRadius=2, opacity=0.85).encode(
@@ -112,7 +111,11 @@ def timeline_chart() -> dict[str, Any]:
     )
     chart = (
         alt.layer(bars, ticks)
-        .transform_calculate(cost_label=COST_EXPR, duration_ms="datum.end - datum.start")
+        .transform_calculate(
+            cost_label=COST_EXPR,
+            duration_ms="datum.end - datum.start",
+            outcome="datum.error_type ? 'error: ' + datum.error_type : datum.finish_reason || '–'",
+        )
         .properties(height=alt.Step(22))
     )
     return _finish(chart, "timeline", span="full")

@@ -238,9 +238,9 @@ class FeedState:
         ended = None if run is None else run.ended_at
         budgets: list[dict[str, object]] = []
         if run is not None:
-            budgets = run.budget_status()
+            budgets = read(run.budget_status)
         elif self.tracker.global_budget is not None:
-            budgets = self.tracker.global_budget.status()
+            budgets = read(self.tracker.global_budget.status)
         return {
             "status": self.status(), "now": wall * 1000.0, "started_at": self.started_at * 1000.0,
             "ended_at": None if ended is None else ended * 1000.0,
