@@ -328,3 +328,37 @@ def test_hot_path_cost_is_small(feeds: list[Feed]) -> None:
     feed.tick()
     per_event_us = (time.perf_counter() - started) / 20_000 * 1e6
     assert per_event_us < 8.0, f"{per_event_us:.2f} µs per event on the pump thread"
+
+
+class FlakyFeed:
+    """A feed whose tick always raises: the pump logs it once and backs off instead of spinning."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self.closed = False
+
+    def due(self) -> float:
+        return 0.0  # always due
+
+    def tick(self, now: float) -> None:
+        self.ticks += 1
+        raise RuntimeError("boom")
+
+
+def test_pump_isolates_a_failing_feed_and_serves_the_others(caplog: pytest.LogCaptureFixture) -> None:
+    pump = Pump()
+    flaky = FlakyFeed()
+    rec = Recorder()
+    with tt.track_usage("ok") as run:
+        good = Feed(run, pump=pump)
+        good.connect(rec.delta, rec.snapshot)
+        pump.add(flaky)
+        tt.record(model="gpt-4o-mini", input_tokens=1, output_tokens=1)
+        time.sleep(0.3)
+    deadline = time.monotonic() + 3
+    while not good.closed and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert good.closed and rec.of("snapshot")[-1]["totals"]["calls"] == 1
+    assert 1 <= flaky.ticks <= 5, "a failing feed is retried about once a second, not in a loop"
+    assert sum("panel feed failed" in r.getMessage() for r in caplog.records) == 1
+    flaky.closed = True
