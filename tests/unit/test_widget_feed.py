@@ -47,16 +47,15 @@ class Recorder:
 
 def replay(initial: dict[str, Any], deltas: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
     """What the browser's state.js does: snapshot first, then deltas newer than it, by row id."""
-    data: dict[str, dict[str, dict[str, Any]]] = {
-        name: {r["id"]: r for r in initial["rows"].get(name, [])}
-        for name in ("timeline", "cumulative", "by_model", "by_tool")
-    }
-    data["runs"] = {r["id"]: r for r in initial.get("runs", [])}
+    data = rows_of(initial)
     seq = initial["seq"]
     for msg in deltas:
         if msg["seq"] <= seq:
             continue
         seq = msg["seq"]
+        if msg.get("type") != "delta":  # a later snapshot replaces everything
+            data = rows_of(msg)
+            continue
         for name, rows in msg.get("replace", {}).items():
             data[name] = {r["id"]: r for r in rows}
         for name, ids in msg.get("remove", {}).items():
@@ -75,6 +74,11 @@ def rows_of(snap: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     out = {name: {r["id"]: r for r in rows} for name, rows in snap["rows"].items()}
     out["runs"] = {r["id"]: r for r in snap["runs"]}
     return out
+
+
+NO_PERIODIC = {
+    "snapshot_interval": 1e9
+}  # only deltas until the end: replaying them must give the final state
 
 
 @pytest.fixture
@@ -108,11 +112,13 @@ def test_throttle_seq_and_snapshot_equal_to_replay_and_totals(feeds: list[Feed])
                     tt.record(model="mystery-model-x", input_tokens=5, output_tokens=1)
             feed.tick()  # the pump may call as often as it likes
             clock.now += 0.01
-        assert len(rec.of("delta")) <= 40 * 0.01 / 0.05 + 1, "at most one delta per 50 ms"
+        assert len(rec.messages) <= 40 * 0.01 / 0.05 + 1, "at most one message (of either kind) per 50 ms"
         assert len(rec.of("snapshot")) <= 40 * 0.01 / 0.5 + 1, "at most one snapshot per 500 ms"
+        clock.now += 0.1
+        feed.tick()  # publishes what is left (a delta, or a snapshot when one is due)
     assert not feed.closed
     clock.now += 1.0
-    feed.tick()  # notices the run ended: final delta and snapshot, then it stops listening
+    feed.tick()  # notices the run ended: the final snapshot, then it stops listening
     assert feed.closed and feed.due() is None
     seqs = [m["seq"] for _, m in rec.messages]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "seq strictly increasing"
@@ -125,7 +131,8 @@ def test_throttle_seq_and_snapshot_equal_to_replay_and_totals(feeds: list[Feed])
     assert final["totals"]["cost"] == t.cost and final["totals"]["unpriced_calls"] == 4
     assert final["budgets"][0]["kind"] == "usd" and final["budgets"][0]["spent"] == pytest.approx(t.cost)
 
-    assert replay(initial, rec.of("delta")) == rows_of(final), "deltas replayed = the final snapshot"
+    before_final = [m for _, m in rec.messages][:-1]
+    assert replay(initial, before_final) == rows_of(final), "what views had = the final snapshot"
     timeline = final["rows"]["timeline"]
     assert len(timeline) == 48 and {r["lane"] for r in timeline} == {"llm calls", "tool: search"}
     cum = final["rows"]["cumulative"]
@@ -178,7 +185,7 @@ def test_in_flight_calls_and_active_tools(feeds: list[Feed]) -> None:
 def test_timeline_keeps_the_latest_spans_and_counts_the_rest(feeds: list[Feed]) -> None:
     clock = Clock()
     with tt.track_usage("many") as run:
-        feed, rec, initial = manual(feeds, run, clock, max_spans=5)
+        feed, rec, initial = manual(feeds, run, clock, max_spans=5, **NO_PERIODIC)
         for _ in range(4):
             for _ in range(3):
                 tt.record(model="m", input_tokens=1, output_tokens=1)
@@ -197,13 +204,15 @@ def test_timeline_keeps_the_latest_spans_and_counts_the_rest(feeds: list[Feed]) 
 def test_cumulative_series_is_coarsened_and_stays_exact(feeds: list[Feed]) -> None:
     clock = Clock()
     with tt.track_usage("long") as run:
-        feed, rec, initial = manual(feeds, run, clock, max_points=20)
+        feed, rec, initial = manual(feeds, run, clock, max_points=20, **NO_PERIODIC)
         for i in range(300):
             tt.record(model=f"m{i % 2}", input_tokens=10, output_tokens=1)
             if i % 7 == 0:
                 time.sleep(0.001)  # spread the calls over time buckets
                 clock.now += 0.05
                 feed.tick()
+        clock.now += 0.05
+        feed.tick()
     clock.now += 1
     feed.tick()
     final = rec.of("snapshot")[-1]
@@ -240,7 +249,7 @@ def test_close_is_final_and_idempotent_and_unsubscribes(feeds: list[Feed]) -> No
         tt.record(model="m", input_tokens=1, output_tokens=1)
     assert len(hub.subscriptions()) == before
     kinds = [k for k, _ in rec.messages]
-    assert kinds == ["delta", "snapshot"]
+    assert kinds == ["snapshot"], "the final snapshot carries everything"
     assert rec.of("snapshot")[0]["totals"]["calls"] == 1
 
 
@@ -248,7 +257,7 @@ def test_session_feed_lists_runs_backfills_and_follows_a_reset(feeds: list[Feed]
     clock = Clock()
     with tt.track_usage("before", tags={"arch": "<b>x</b>"}):
         tt.record(model="gpt-4o", input_tokens=7, output_tokens=1)
-    feed, rec, initial = manual(feeds, None, clock)
+    feed, rec, initial = manual(feeds, None, clock, **NO_PERIODIC)
     assert initial["mode"] == "session" and [r["name"] for r in initial["runs"]] == ["before"]
     assert len(initial["rows"]["timeline"]) == 1, "a late dashboard shows what came before"
     assert (
@@ -261,12 +270,13 @@ def test_session_feed_lists_runs_backfills_and_follows_a_reset(feeds: list[Feed]
         feed.tick()
     clock.now += 1
     feed.tick()
-    snaps = rec.of("snapshot")
-    runs = {r["name"]: r for r in snaps[-1]["runs"]}
+    assert rec.of("snapshot") == [], "no periodic snapshot in this test: deltas alone"
+    now = json.loads(json.dumps(feed.snapshot()))
+    runs = {r["name"]: r for r in now["runs"]}
     assert runs["outer"]["status"] == "done" and runs["inner"]["path"] == ["outer", "inner"]
-    row = next(r for r in snaps[-1]["rows"]["timeline"] if r["input_tokens"] == 3)
+    row = next(r for r in now["rows"]["timeline"] if r["input_tokens"] == 3)
     assert row["run_ids"] == [inner.id, outer.id]
-    assert replay(initial, rec.of("delta")) == rows_of(snaps[-1])
+    assert replay(initial, rec.of("delta")) == rows_of(now)
 
     tt.tracker().reset()
     clock.now += 1
@@ -301,9 +311,9 @@ def test_threads_with_the_real_pump_keep_the_message_rate_and_exact_totals(feeds
     while not feed.closed and time.monotonic() < deadline:
         time.sleep(0.02)
     assert feed.closed, "the pump closes a run's feed after the run ended"
-    deltas, snaps = rec.of("delta"), rec.of("snapshot")
+    snaps = rec.of("snapshot")
     total_time = elapsed + 1.0
-    assert len(deltas) <= 20 * total_time + 2 and len(snaps) <= 2 * total_time + 2
+    assert len(rec.messages) <= 20 * total_time + 2 and len(snaps) <= 2 * total_time + 2
     assert snaps[-1]["totals"]["calls"] == run.calls == 1800
     assert sum(r["calls"] for r in snaps[-1]["rows"]["cumulative"]) == 1800
 

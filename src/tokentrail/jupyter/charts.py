@@ -114,7 +114,7 @@ def timeline_chart() -> dict[str, Any]:
         .transform_calculate(
             cost_label=COST_EXPR,
             duration_ms="datum.end - datum.start",
-            outcome="datum.error_type ? 'error: ' + datum.error_type : datum.finish_reason || '–'",
+            outcome="datum.error_type ? 'error: ' + datum.error_type : datum.finish_reason || '-'",
         )
         .properties(height=alt.Step(22))
     )

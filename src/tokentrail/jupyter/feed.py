@@ -102,7 +102,7 @@ class Feed:
         """Start publishing to a widget (``send`` and the ``snapshot`` trait)."""
         with self._lock:
             self._on_delta, self._on_snapshot = on_delta, on_snapshot
-            self._next_poll = self.clock()
+            self._next_poll = self._last_snapshot = self.clock()  # the widget starts from snapshot()
         if self.pump is not None:
             self.pump.add(self)
 
@@ -127,7 +127,7 @@ class Feed:
         return self._last_snapshot + self.snapshot_interval if self._snapshot_due else None
 
     def tick(self, now: float | None = None) -> None:
-        """Drain, publish a delta (and a snapshot) if their throttles allow; finish when the run ended."""
+        """Publish one delta or snapshot if the throttles allow; finish when the run has ended."""
         now = self.clock() if now is None else now
         late = now + EPSILON  # compared with deadlines; `now` itself is what gets stored
         with self._lock:
@@ -139,11 +139,13 @@ class Feed:
                     self.close()
                     return
                 self._poll_changed = self.state.poll() or self._poll_changed
-            if self._wants_delta() and late - self._last_delta >= self.delta_interval:
-                self._publish_delta(now)
+            if late - self._last_delta < self.delta_interval:
+                return  # one message per slot, whichever kind: <= 20 per second in all
             at = self._snapshot_at()
             if at is not None and late >= at:
-                self._publish_snapshot(now)
+                self._publish_snapshot(now)  # it carries everything the delta would have
+            elif self._wants_delta():
+                self._publish_delta(now)
 
     def _wants_delta(self) -> bool:
         return self._kicked or bool(self._queue) or self._poll_changed
@@ -174,8 +176,11 @@ class Feed:
         self._on_delta(msg)
 
     def _publish_snapshot(self, now: float) -> None:
+        self._poll_changed = False
+        self._drain()
+        self.state.delta(self.wall())  # fold pending rows in; the snapshot replaces this delta
         self._seq += 1
-        self._last_snapshot = now
+        self._last_snapshot = self._last_delta = now
         self._snapshot_due = False
         assert self._on_snapshot is not None
         self._on_snapshot(self._build_snapshot())
@@ -193,16 +198,14 @@ class Feed:
             return self._build_snapshot()
 
     def close(self) -> None:
-        """Publish the final delta and snapshot, then stop listening (idempotent)."""
+        """Publish the final snapshot, then stop listening (idempotent)."""
         with self._lock:
             if self._closed:
                 return
             for sub in self._subs:
                 sub.remove()
             if self._on_delta is not None:
-                now = self.clock()
-                self._publish_delta(now)
-                self._publish_snapshot(now)
+                self._publish_snapshot(self.clock())
             self._closed = True
         if self.pump is not None:
             self.pump.remove(self)
