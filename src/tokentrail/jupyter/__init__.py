@@ -1,0 +1,1 @@
+"""Jupyter: the ``%load_ext tokentrail`` extension, its magics, and the live usage panel (imported lazily)."""
