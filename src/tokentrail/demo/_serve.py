@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "n_predict": 128,
     "seed": 42,
     "cache_prompt": True,
-    "embeddings": False,
+    "embeddings": True,
     "chat_template": None,
     "alias": "gemma3-270m",
 }

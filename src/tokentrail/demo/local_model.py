@@ -48,7 +48,7 @@ class LocalModel:
         n_predict: int = 128,
         seed: int = 42,
         cache_prompt: bool = True,
-        embeddings: bool = False,
+        embeddings: bool = True,
         chat_template: str | None = None,
         startup_timeout: float = 180.0,
     ) -> None:

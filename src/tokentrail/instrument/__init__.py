@@ -1,0 +1,64 @@
+"""Patch the LLM SDKs' classes so every call becomes one event (``tt.instrument()`` / ``tt.uninstrument()``).
+
+SDKs already imported are patched at once; those imported later are patched by an import hook.
+``uninstrument()`` puts back the exact original functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+
+from ._config import SETTINGS, StreamUsage, configure
+from ._hook import ImportHook
+from ._log import warn_once
+from ._patch import REGISTRY
+
+SDKS = ("openai", "anthropic")
+_lock = threading.RLock()
+_hook: ImportHook | None = None
+
+
+def _patch_sdk(name: str) -> None:
+    with _lock:
+        if _hook is None or REGISTRY.patched(name):
+            return
+        try:
+            importlib.import_module(f"{__name__}.{name}").patch(REGISTRY)
+        except Exception:
+            REGISTRY.restore(name)  # all of an SDK or none of it
+            warn_once(f"patching {name}")
+
+
+def instrument() -> None:
+    """Patch openai and anthropic (now, or when imported), and carry runs into threads; idempotent."""
+    global _hook
+    with _lock:
+        if _hook is not None:
+            return
+        _hook = ImportHook(SDKS, _patch_sdk)
+        from . import threads
+
+        threads.patch(REGISTRY)
+        for name in SDKS:
+            if name in sys.modules:
+                _patch_sdk(name)
+        _hook.install()
+
+
+def uninstrument() -> None:
+    """Remove the import hook and restore every patched class attribute to its original object."""
+    global _hook
+    with _lock:
+        if _hook is not None:
+            _hook.remove()
+            _hook = None
+        REGISTRY.restore()
+
+
+def is_instrumented() -> bool:
+    return _hook is not None
+
+
+__all__ = ["SETTINGS", "StreamUsage", "configure", "instrument", "is_instrumented", "uninstrument"]

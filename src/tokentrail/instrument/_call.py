@@ -1,0 +1,174 @@
+"""One SDK request from start to event: attempts (retries), the result, a stream or a raw response."""
+
+from __future__ import annotations
+
+import sys
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+from ..model import EventKind
+from ..runs.budget import BudgetExceeded
+from ..runs.calls import CallHandle, start_call
+from ._config import SETTINGS
+from ._fields import NO_FIELDS, Fields, dict_fields
+from ._log import warn_once
+from ._provider import client_endpoint
+from ._raw import track
+from ._stream import AsyncStreamProxy, StreamProxy
+
+CURRENT: ContextVar[Call | None] = ContextVar("tokentrail_sdk_call", default=None)
+
+
+class Watcher(Protocol):
+    """Watches a stream: ``see`` each chunk (True hides a chunk tokentrail injected), then ``fields``."""
+
+    def see(self, chunk: Any) -> bool: ...
+
+    def fields(self) -> Fields: ...
+
+
+class Adapter(Protocol):
+    """What an SDK module tells the shared machinery; ``openai.py`` and ``anthropic.py`` implement it."""
+
+    sdk: str
+    stream_types: tuple[type, ...]
+    raw_types: tuple[type, ...]
+
+    def operation(self, url: str) -> tuple[str, EventKind] | None: ...
+
+    def prepare(self, call: Call, options: Any) -> Any: ...
+
+    def result_fields(self, call: Call, result: Any) -> Fields | None: ...
+
+    def watcher(self, call: Call) -> Watcher: ...
+
+    def is_rejection(self, call: Call, exc: BaseException) -> bool: ...
+
+
+class Call:
+    """A request in flight: one handle per attempt the SDK sends, finished exactly once each."""
+
+    __slots__ = ("adapter", "attempt", "base_url", "handle", "injected", "is_async", "kind", "model", "op",
+                 "provider", "stream")  # fmt: skip
+
+    def __init__(self, adapter: Adapter, client: Any, found: tuple[str, EventKind], options: Any,
+                 stream: bool, is_async: bool) -> None:  # fmt: skip
+        self.adapter = adapter
+        self.provider, self.base_url = client_endpoint(client, adapter.sdk)
+        data = options.json_data
+        model = data.get("model") if type(data) is dict else None
+        self.model = model if type(model) is str else None
+        self.op, self.kind = found
+        self.stream = stream
+        self.is_async = is_async
+        self.injected = False
+        self.attempt = 1
+        self.handle: CallHandle | None = None
+        self.handle = start_call(self.provider, self.model, self.op, "stream" if stream else "generate",
+                                 is_async, self.kind, 1)  # fmt: skip
+
+    def finish(
+        self, f: Fields, status: str = "ok", error_type: str | None = None, source: str | None = None
+    ) -> None:
+        handle = self.handle
+        if handle is None or handle.done:
+            return
+        handle.finish(
+            f.usage, status=status, usage_source=source if f.usage is None else "provider",  # type: ignore[arg-type]
+            response_model=f.response_model, finish_reason=f.finish_reason, tool_calls=f.tool_calls,
+            error_type=error_type, response_id=f.response_id, raw_usage=f.raw_usage,
+            provider_cost=f.provider_cost, service_tier=f.service_tier,
+        )  # fmt: skip
+
+    # -- attempts ------------------------------------------------------------------------------------
+    def attempt_failed(self, client: Any, response: Any) -> None:
+        """The SDK is about to retry: this attempt is an error event of its own."""
+        try:
+            if response is not None:
+                try:
+                    name = type(client._make_status_error("", body=None, response=response)).__name__
+                except Exception:
+                    name = "APIStatusError"
+                self.finish(NO_FIELDS, "error", name, "none")
+            else:
+                exc = sys.exc_info()[1]
+                name = type(exc).__name__ if exc is not None else "APIConnectionError"
+                if exc is not None and not type(exc).__module__.startswith(self.adapter.sdk):
+                    name = "APITimeoutError" if "timeout" in name.lower() else "APIConnectionError"
+                self.finish(NO_FIELDS, "error", name, "missing")
+        except Exception:
+            warn_once("retry accounting")
+
+    def next_attempt(self) -> None:
+        """The SDK sends the request again: a new event with the next attempt number (budgets re-checked)."""
+        self.attempt += 1
+        self.handle = None
+        self.handle = start_call(self.provider, self.model, self.op, "stream" if self.stream else "generate",
+                                 self.is_async, self.kind, self.attempt)  # fmt: skip
+
+    def refused(self, exc: BaseException) -> bool:
+        """True if the endpoint rejected the injected ``stream_options``: remember it, send without."""
+        if not self.injected or not self.adapter.is_rejection(self, exc):
+            return False
+        SETTINGS.remember_rejection(self.base_url)
+        self.injected = False
+        return True
+
+    # -- outcomes ------------------------------------------------------------------------------------
+    def failed(self, exc: BaseException) -> None:
+        """The request raised: an error event with whatever usage the error body carried."""
+        try:
+            body = getattr(exc, "body", None)
+            f = dict_fields(body, self.provider) if isinstance(body, dict) else NO_FIELDS
+            source = "none" if hasattr(exc, "status_code") else "missing"
+            self.finish(f, "error", type(exc).__name__, source)
+        except Exception:
+            warn_once("error accounting")
+
+    def succeeded(self, result: Any) -> Any:
+        """Record a parsed result, or hand back a watched stream; raw responses wait for ``parse()``."""
+        try:
+            adapter = self.adapter
+            if isinstance(result, adapter.stream_types):
+                return self.watch(result)
+            if isinstance(result, adapter.raw_types):
+                track(self, result)
+                return result
+            f = adapter.result_fields(self, result)
+            if f is None:
+                f = dict_fields(result, self.provider)
+            self.finish(f, "ok", None, "missing")
+        except Exception:
+            warn_once("result accounting")
+        return result
+
+    def watch(self, stream: Any) -> Any:
+        watcher = self.adapter.watcher(self)
+        done = False
+
+        def end(status: str, exc: BaseException | None) -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            try:
+                self.finish(watcher.fields(), status, None if exc is None else type(exc).__name__, "missing")
+            except Exception:
+                warn_once("stream accounting")
+
+        proxy = AsyncStreamProxy if self.is_async else StreamProxy
+        return proxy(stream, watcher.see, end)
+
+
+def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: bool) -> Call | None:
+    """A ``Call`` if this request is an LLM call tokentrail records, else None (then pass it through)."""
+    try:
+        found = adapter.operation(options.url)
+        if found is None:
+            return None
+        return Call(adapter, client, found, options, stream, is_async)
+    except (BudgetExceeded, Warning):
+        raise
+    except Exception:
+        warn_once("call start")
+        return None

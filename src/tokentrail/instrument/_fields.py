@@ -1,0 +1,108 @@
+"""What a finished call reports (usage, model, finish reason ...), read from SDK objects without copies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from ..model import Usage, normalize_usage
+
+
+class Fields(NamedTuple):
+    """The keyword arguments of ``CallHandle.finish`` that come from the provider's answer."""
+
+    usage: Usage | None = None
+    response_model: str | None = None
+    finish_reason: str | None = None
+    tool_calls: tuple[str, ...] = ()
+    response_id: str | None = None
+    raw_usage: Mapping[str, Any] | None = None
+    provider_cost: float | None = None
+    service_tier: str | None = None
+
+
+NO_FIELDS = Fields()
+
+
+class RawUsage(Mapping[str, Any]):
+    """The provider's usage object as a read-only mapping, dumped only when someone reads it."""
+
+    __slots__ = ("_data", "_obj")
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+        self._data: dict[str, Any] | None = None
+
+    def _dict(self) -> dict[str, Any]:
+        if self._data is None:
+            obj = self._obj
+            dump = getattr(obj, "model_dump", None)
+            self._data = dict(obj) if isinstance(obj, Mapping) else dump() if dump else dict(vars(obj))
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+    def __repr__(self) -> str:
+        return f"RawUsage({self._dict()!r})"
+
+
+def fields_of(obj: Any) -> dict[str, Any]:
+    """An SDK model's field values without copying (pydantic keeps them in ``__dict__``)."""
+    return obj.__dict__ if hasattr(obj, "__dict__") else {}
+
+
+def extra_cost(usage: Any) -> float | None:
+    """A provider-reported cost sent beside the token counts (OpenRouter ``usage.cost``)."""
+    extra = getattr(usage, "__pydantic_extra__", None)
+    cost = extra.get("cost") if extra else None
+    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+
+
+def checked_usage(make: Any, obj: Any, provider: str | None) -> Usage | None:
+    """``make(obj)`` on the fast path; the core's normalizer if the counts are odd; None if unusable."""
+    try:
+        usage: Usage = make(obj)
+        return usage
+    except (TypeError, ValueError, AttributeError):
+        try:
+            return normalize_usage(obj, provider).usage
+        except (TypeError, ValueError):
+            return None
+
+
+def dict_fields(data: Any, provider: str | None) -> Fields:
+    """Fields from a JSON body (raw responses, error bodies): slow path, normalized by the core."""
+    if not isinstance(data, Mapping):
+        return NO_FIELDS
+    raw = data.get("usage") or (data.get("response") or {}).get("usage")
+    usage = None
+    cost = None
+    if isinstance(raw, Mapping):
+        try:
+            norm = normalize_usage(raw, provider)
+            usage, cost = norm.usage, norm.provider_cost
+        except (TypeError, ValueError):
+            usage = None
+    choices = data.get("choices")
+    finish = data.get("stop_reason")
+    if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
+        finish = choices[0].get("finish_reason")
+    model = data.get("model")
+    rid = data.get("id")
+    return Fields(
+        usage,
+        model if isinstance(model, str) else None,
+        finish if isinstance(finish, str) else None,
+        (),
+        rid if isinstance(rid, str) else None,
+        dict(raw) if isinstance(raw, Mapping) else None,
+        cost,
+        None,
+    )

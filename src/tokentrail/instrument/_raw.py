@@ -1,0 +1,66 @@
+"""Raw responses (``with_raw_response``, ``with_streaming_response``): the user's object, untouched.
+
+A body already read is accounted at once; otherwise the call waits for ``parse()`` (which may give a
+stream, then watched), or is recorded with usage ``missing`` when the response is dropped unparsed.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from ._fields import NO_FIELDS, dict_fields
+from ._log import warn_once
+
+if TYPE_CHECKING:
+    from ._call import Call
+
+_pending: weakref.WeakKeyDictionary[Any, Call] = weakref.WeakKeyDictionary()
+
+
+def _body(http: Any) -> Any:
+    """The JSON body if it was already read, else None (never reads the network)."""
+    try:
+        if not getattr(http, "is_stream_consumed", True) and not hasattr(http, "_content"):
+            return None
+        return json.loads(http.content)
+    except Exception:
+        return None
+
+
+def track(call: Call, response: Any) -> None:
+    http = getattr(response, "http_response", None)
+    if not call.stream and http is not None and hasattr(http, "_content"):
+        call.finish(dict_fields(_body(http), call.provider))
+        return
+    _pending[response] = call
+    weakref.finalize(response, _dropped, call, http)
+
+
+def _dropped(call: Call, http: Any) -> None:
+    """The raw response was never parsed: use its body if it was read, else record usage missing."""
+    try:
+        data = _body(http) if http is not None and not call.stream else None
+        call.finish(
+            dict_fields(data, call.provider) if data is not None else NO_FIELDS, "ok", None, "missing"
+        )
+    except Exception:
+        warn_once("raw response")
+
+
+def wrap_parse(original: Any) -> Any:
+    """``_parse`` of the SDK's raw response classes: account the pending call with what was parsed."""
+
+    def _parse(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = _pending.pop(self, None) if _pending else None
+        if call is None:
+            return original(self, *args, **kwargs)
+        try:
+            result = original(self, *args, **kwargs)
+        except BaseException:
+            _pending[self] = call
+            raise
+        return call.succeeded(result)
+
+    return _parse

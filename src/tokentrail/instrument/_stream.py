@@ -1,0 +1,170 @@
+"""Stream proxies: forward everything to the SDK's stream, watch each chunk in O(1), end exactly once.
+
+A stream ends by exhaustion (``ok``), or by ``close()``, ``__exit__``, an exception (KeyboardInterrupt
+included) or garbage collection before that (``partial``). The relaying generator never refers to its
+proxy, so dropping the proxy frees it at once (no reference cycle waiting for the collector).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from ._log import warn_once
+
+See = Callable[[Any], bool]  # True: the chunk was injected by tokentrail, hide it from the user
+End = Callable[[str, "BaseException | None"], None]
+
+
+def _ignore(chunk: Any) -> bool:
+    return False
+
+
+def _broken(where: str) -> See:
+    """A watcher raised: stop watching this stream (log once), never disturb the user's loop."""
+    warn_once(where)
+    return _ignore
+
+
+def _relay(stream: Any, see: See, end: End) -> Iterator[Any]:
+    try:
+        for chunk in stream:
+            try:
+                if see(chunk):
+                    continue
+            except Exception:
+                see = _broken("stream chunk")
+            yield chunk
+    except GeneratorExit:
+        end("partial", None)
+        raise
+    except BaseException as exc:
+        end("partial", exc)
+        raise
+    end("ok", None)
+
+
+async def _arelay(stream: Any, see: See, end: End) -> AsyncIterator[Any]:
+    try:
+        async for chunk in stream:
+            try:
+                if see(chunk):
+                    continue
+            except Exception:
+                see = _broken("stream chunk")
+            yield chunk
+    except GeneratorExit:
+        end("partial", None)
+        raise
+    except BaseException as exc:
+        end("partial", exc)
+        raise
+    end("ok", None)
+
+
+class _Proxy:
+    """What both proxies share: attribute forwarding and ``isinstance`` answering for the wrapped stream."""
+
+    __slots__ = ("__wrapped__", "_tt_end", "_tt_iter")
+    __wrapped__: Any
+    _tt_end: End
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(proxy, openai.Stream) stays True
+        return type(self.__wrapped__)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__wrapped__, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _Proxy.__slots__:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.__wrapped__, name, value)
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
+
+    def __del__(self) -> None:
+        try:
+            self._tt_end("partial", None)
+        except BaseException:  # never raise from a finalizer (interpreter shutdown included)
+            pass
+
+
+class StreamProxy(_Proxy):
+    """A sync stream (``openai.Stream``, ``anthropic.Stream``) as the user sees it."""
+
+    __slots__ = ()
+
+    def __init__(self, stream: Any, see: See, end: End) -> None:
+        object.__setattr__(self, "__wrapped__", stream)
+        object.__setattr__(self, "_tt_end", end)
+        object.__setattr__(self, "_tt_iter", _relay(stream, see, end))
+
+    def __iter__(self) -> Iterator[Any]:
+        it: Iterator[Any] = self._tt_iter
+        return it
+
+    def __next__(self) -> Any:
+        return next(self._tt_iter)
+
+    def __enter__(self) -> StreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._tt_end("partial", None)
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._tt_end("partial", None)
+
+
+class AsyncStreamProxy(_Proxy):
+    """An async stream (``openai.AsyncStream``, ``anthropic.AsyncStream``) as the user sees it."""
+
+    __slots__ = ()
+
+    def __init__(self, stream: Any, see: See, end: End) -> None:
+        object.__setattr__(self, "__wrapped__", stream)
+        object.__setattr__(self, "_tt_end", end)
+        object.__setattr__(self, "_tt_iter", _arelay(stream, see, end))
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        it: AsyncIterator[Any] = self._tt_iter
+        return it
+
+    def __anext__(self) -> Any:
+        return self._tt_iter.__anext__()
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._tt_end("partial", None)
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._tt_end("partial", None)
+
+    async def aclose(self) -> None:
+        await self.close()
+
+
+def end_helper_stream(helper: Any) -> None:
+    """A stream helper (``ChatCompletionStream`` ...) was closed: end the proxy it reads from, if any."""
+    raw = getattr(helper, "_raw_stream", None)
+    if raw is not None and type(raw) in (StreamProxy, AsyncStreamProxy):
+        raw._tt_end("partial", None)

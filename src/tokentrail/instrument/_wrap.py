@@ -1,0 +1,128 @@
+"""Wrappers installed on the SDK classes: the client's ``request`` and retry sleep, stream helper ``close``.
+
+Both SDKs (Stainless-generated) send every API call through ``SyncAPIClient.request`` /
+``AsyncAPIClient.request`` and sleep in ``_sleep_for_retry`` between attempts, so one wrapper per
+method covers every resource method, helper and raw-response variant, however it was bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._call import CURRENT, Adapter, begin
+from ._stream import end_helper_stream
+
+Make = Callable[[Any], Any]
+
+
+def sync_request(adapter: Adapter) -> Make:
+    def make(original: Any) -> Any:
+        def request(self: Any, cast_to: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+            stream = kwargs.get("stream", False)
+            call = begin(adapter, self, options, stream, False)
+            if call is None:
+                return original(self, cast_to, options, *args, **kwargs)
+            token = CURRENT.set(call)
+            try:
+                try:
+                    sent = adapter.prepare(call, options) if stream else options
+                    result = original(self, cast_to, sent, *args, **kwargs)
+                    resend = False
+                except BaseException as exc:
+                    if not call.refused(exc):
+                        raise
+                    resend = True
+                if resend:  # the endpoint refused stream_options (remembered): send it as the user wrote it
+                    result = original(self, cast_to, options, *args, **kwargs)
+            except BaseException as exc:
+                call.failed(exc)
+                raise
+            finally:
+                CURRENT.reset(token)
+            return call.succeeded(result)
+
+        return request
+
+    return make
+
+
+def async_request(adapter: Adapter) -> Make:
+    def make(original: Any) -> Any:
+        async def request(self: Any, cast_to: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+            stream = kwargs.get("stream", False)
+            call = begin(adapter, self, options, stream, True)
+            if call is None:
+                return await original(self, cast_to, options, *args, **kwargs)
+            token = CURRENT.set(call)
+            try:
+                try:
+                    sent = adapter.prepare(call, options) if stream else options
+                    result = await original(self, cast_to, sent, *args, **kwargs)
+                    resend = False
+                except BaseException as exc:
+                    if not call.refused(exc):
+                        raise
+                    resend = True
+                if resend:
+                    result = await original(self, cast_to, options, *args, **kwargs)
+            except BaseException as exc:
+                call.failed(exc)
+                raise
+            finally:
+                CURRENT.reset(token)
+            return call.succeeded(result)
+
+        return request
+
+    return make
+
+
+def sync_sleep(original: Any) -> Any:
+    """Between attempts: close the failed attempt's event, sleep as the SDK would, open the next one."""
+
+    def _sleep_for_retry(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = CURRENT.get()
+        if call is not None:
+            call.attempt_failed(self, kwargs.get("response"))
+        result = original(self, *args, **kwargs)
+        if call is not None:
+            call.next_attempt()
+        return result
+
+    return _sleep_for_retry
+
+
+def async_sleep(original: Any) -> Any:
+    async def _sleep_for_retry(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = CURRENT.get()
+        if call is not None:
+            call.attempt_failed(self, kwargs.get("response"))
+        result = await original(self, *args, **kwargs)
+        if call is not None:
+            call.next_attempt()
+        return result
+
+    return _sleep_for_retry
+
+
+def sync_helper_close(original: Any) -> Any:
+    """Stream helpers that close the HTTP response directly also end the proxy they read from."""
+
+    def close(self: Any) -> Any:
+        try:
+            return original(self)
+        finally:
+            end_helper_stream(self)
+
+    return close
+
+
+def async_helper_close(original: Any) -> Any:
+    async def close(self: Any) -> Any:
+        try:
+            return await original(self)
+        finally:
+            end_helper_stream(self)
+
+    return close

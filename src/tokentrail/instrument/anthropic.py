@@ -1,0 +1,145 @@
+"""The ``anthropic`` SDK: messages (streamed or not) are LLM calls; ``count_tokens`` is not billed usage."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..model import EventKind, Usage
+from ._call import Call
+from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage
+from ._patch import Registry
+from ._wrap import async_request, async_sleep, sync_request, sync_sleep
+
+_OPERATIONS: dict[str, tuple[str, EventKind]] = {"/v1/messages": ("messages", "llm")}
+_COUNTS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+def message_usage(u: Any) -> Usage:
+    """Anthropic's ``input_tokens`` excludes cache reads and writes: all input is the sum of the three."""
+    d = u if type(u) is dict else u.__dict__
+    read = d.get("cache_read_input_tokens") or 0
+    write = d.get("cache_creation_input_tokens") or 0
+    return Usage((d.get("input_tokens") or 0) + read + write, d.get("output_tokens") or 0, read, write)
+
+
+def _tools(content: Any) -> tuple[str, ...]:
+    return tuple(b.name for b in content or () if b.type in ("tool_use", "server_tool_use"))
+
+
+def _message_fields(call: Call, m: Any) -> Fields:
+    d = m.__dict__
+    u = d.get("usage")
+    return Fields(
+        None if u is None else checked_usage(message_usage, u, "anthropic"),
+        d.get("model"),
+        d.get("stop_reason"),
+        _tools(d.get("content")),
+        d.get("id"),
+        None if u is None else RawUsage(u),
+        None,
+        None if u is None else u.__dict__.get("service_tier"),
+    )
+
+
+def _plain(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    return dump() if dump is not None else value
+
+
+class MessageWatcher:
+    """Stream usage is cumulative: ``message_start`` has the input, each ``message_delta`` the running
+    totals (``input_tokens`` may be revised). Keep the last value of each count, never the sum."""
+
+    __slots__ = ("call", "counts", "message", "stop_reason", "tools")
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.message: Any = None
+        self.counts: dict[str, Any] | None = None
+        self.stop_reason: str | None = None
+        self.tools: tuple[str, ...] = ()
+
+    def see(self, event: Any) -> bool:
+        kind = event.type
+        if kind == "message_delta":
+            self.stop_reason = event.delta.stop_reason
+            u = event.usage
+            if u is not None and self.counts is not None:
+                self.counts.update((k, v) for k, v in u.__dict__.items() if v is not None)
+        elif kind == "message_start":
+            self.message = m = event.message
+            self.counts = dict(m.usage.__dict__) if m.usage is not None else {}
+        elif kind == "content_block_start":
+            block = event.content_block
+            if block.type in ("tool_use", "server_tool_use"):
+                self.tools += (block.name,)
+        return False
+
+    def fields(self) -> Fields:
+        m, counts = self.message, self.counts
+        if m is None:
+            return NO_FIELDS
+        usage = None
+        if counts is not None and any(counts.get(k) is not None for k in _COUNTS):
+            usage = checked_usage(message_usage, counts, "anthropic")
+        raw = None if counts is None else {k: _plain(v) for k, v in counts.items() if v is not None}
+        tier = None if counts is None else counts.get("service_tier")
+        return Fields(usage, m.model, self.stop_reason, self.tools, m.id, raw, None, tier)
+
+
+class AnthropicAdapter:
+    sdk = "anthropic"
+    stream_types: tuple[type, ...] = ()
+    raw_types: tuple[type, ...] = ()
+
+    def operation(self, url: str) -> tuple[str, EventKind] | None:
+        found = _OPERATIONS.get(url)
+        if found is None and "?" in url:
+            found = _OPERATIONS.get(url.split("?", 1)[0])
+        return found  # /v1/messages/count_tokens is not an LLM call: nothing is recorded
+
+    def prepare(self, call: Call, options: Any) -> Any:
+        return options
+
+    def result_fields(self, call: Call, result: Any) -> Fields | None:
+        if not hasattr(result, "__dict__") or "usage" not in result.__dict__:
+            return None
+        return _message_fields(call, result)
+
+    def watcher(self, call: Call) -> MessageWatcher:
+        return MessageWatcher(call)
+
+    def is_rejection(self, call: Call, exc: BaseException) -> bool:
+        return False
+
+
+ADAPTER = AnthropicAdapter()
+
+
+def patch(registry: Registry) -> None:
+    """Patch the anthropic SDK's classes (the streaming helpers close through the raw stream)."""
+    import anthropic
+
+    base = importlib.import_module("anthropic._base_client")
+    ADAPTER.stream_types = (anthropic.Stream, anthropic.AsyncStream)
+    raw: list[Any] = []
+    for mod, name in (
+        ("anthropic._response", "BaseAPIResponse"),
+        ("anthropic._legacy_response", "LegacyAPIResponse"),
+    ):
+        try:
+            raw.append(getattr(importlib.import_module(mod), name))
+        except (ImportError, AttributeError):
+            pass
+    ADAPTER.raw_types = tuple(raw)
+    registry.patch("anthropic", base.SyncAPIClient, "request", sync_request(ADAPTER))
+    registry.patch("anthropic", base.AsyncAPIClient, "request", async_request(ADAPTER))
+    if hasattr(base.SyncAPIClient, "_sleep_for_retry"):
+        registry.patch("anthropic", base.SyncAPIClient, "_sleep_for_retry", sync_sleep)
+        registry.patch("anthropic", base.AsyncAPIClient, "_sleep_for_retry", async_sleep)
+    from ._raw import wrap_parse
+
+    for cls in ADAPTER.raw_types:
+        if "_parse" in cls.__dict__:
+            registry.patch("anthropic", cls, "_parse", wrap_parse)

@@ -1,0 +1,247 @@
+"""The ``openai`` SDK: which requests are LLM calls, how their usage reads, how their streams end."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from typing import Any
+
+from ..model import EventKind, Usage
+from ._call import Call
+from ._config import SETTINGS
+from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, extra_cost
+from ._patch import Registry
+from ._wrap import async_helper_close, async_request, async_sleep, sync_helper_close, sync_request, sync_sleep
+
+_OPERATIONS: dict[str, tuple[str, EventKind]] = {
+    "/chat/completions": ("chat", "llm"),
+    "/responses": ("responses", "llm"),
+    "/completions": ("completion", "llm"),
+    "/embeddings": ("embedding", "embedding"),
+}
+_INJECTABLE = frozenset({"chat", "completion"})
+_RESPONSE_DONE = frozenset(
+    {"response.created", "response.completed", "response.incomplete", "response.failed"}
+)
+_RAW_HEADER = "X-Stainless-Raw-Response"
+_EMPTY: dict[str, Any] = {}
+
+
+def chat_usage(u: Any) -> Usage:
+    """Chat/completions/embeddings usage: prompt tokens include cached ones, completion includes reasoning."""
+    d = u.__dict__
+    p = d.get("prompt_tokens_details")
+    pd = p.__dict__ if p is not None else _EMPTY
+    c = d.get("completion_tokens_details")
+    return Usage(
+        d.get("prompt_tokens") or 0,
+        d.get("completion_tokens") or 0,
+        pd.get("cached_tokens") or 0,
+        pd.get("cache_write_tokens") or 0,
+        (c.__dict__.get("reasoning_tokens") or 0) if c is not None else 0,
+    )
+
+
+def responses_usage(u: Any) -> Usage:
+    d = u.__dict__
+    i = d.get("input_tokens_details")
+    o = d.get("output_tokens_details")
+    return Usage(
+        d.get("input_tokens") or 0,
+        d.get("output_tokens") or 0,
+        (i.__dict__.get("cached_tokens") or 0) if i is not None else 0,
+        0,
+        (o.__dict__.get("reasoning_tokens") or 0) if o is not None else 0,
+    )
+
+
+def _choice_tools(choices: Any) -> tuple[str, ...]:
+    names: list[str] = []
+    for choice in choices:
+        message = choice.__dict__.get("message")
+        calls = message.__dict__.get("tool_calls") if message is not None else None
+        for tc in calls or ():
+            fn = tc.__dict__.get("function") or tc.__dict__.get("custom")
+            if fn is not None:
+                names.append(fn.name)
+    return tuple(names)
+
+
+def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
+    """``ChatCompletion``, ``Completion``, ``CreateEmbeddingResponse`` and stream chunks."""
+    d = r.__dict__
+    u = d.get("usage")
+    choices = d.get("choices") or ()
+    return Fields(
+        None if u is None else checked_usage(chat_usage, u, call.provider),
+        d.get("model"),
+        choices[0].finish_reason if choices else None,
+        _choice_tools(choices) if tools and choices else (),
+        d.get("id"),
+        None if u is None else RawUsage(u),
+        None if u is None else extra_cost(u),
+        d.get("service_tier"),
+    )
+
+
+def _response_fields(call: Call, r: Any) -> Fields:
+    """A Responses API ``Response``: status (or the incomplete reason) as the finish reason."""
+    d = r.__dict__
+    u = d.get("usage")
+    incomplete = d.get("incomplete_details")
+    tools = tuple(o.name for o in d.get("output") or () if o.type in ("function_call", "custom_tool_call"))
+    return Fields(
+        None if u is None else checked_usage(responses_usage, u, call.provider),
+        d.get("model"),
+        incomplete.reason if incomplete is not None else d.get("status"),
+        tools,
+        d.get("id"),
+        None if u is None else RawUsage(u),
+        None if u is None else extra_cost(u),
+        d.get("service_tier"),
+    )
+
+
+class ChunkWatcher:
+    """Chat and completions streams: usage arrives on one chunk (the last); hide it if we asked for it."""
+
+    __slots__ = ("call", "hide", "last", "usage_chunk")
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.hide = call.injected
+        self.last: Any = None
+        self.usage_chunk: Any = None
+
+    def see(self, chunk: Any) -> bool:
+        if chunk.usage is None:
+            self.last = chunk
+            return False
+        self.usage_chunk = chunk
+        if chunk.choices:
+            self.last = chunk
+            return False
+        return self.hide
+
+    def fields(self) -> Fields:
+        last, with_usage = self.last, self.usage_chunk
+        if last is None and with_usage is None:
+            return NO_FIELDS
+        f = _completion_fields(self.call, with_usage if with_usage is not None else last, tools=False)
+        if last is not None and last is not with_usage:
+            choices = last.choices
+            f = f._replace(finish_reason=choices[0].finish_reason if choices else f.finish_reason)
+        return f
+
+
+class ResponseWatcher:
+    """Responses streams: usage only on ``response.completed`` (or incomplete/failed)."""
+
+    __slots__ = ("call", "response")
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.response: Any = None
+
+    def see(self, event: Any) -> bool:
+        if event.type in _RESPONSE_DONE:
+            self.response = event.response
+        return False
+
+    def fields(self) -> Fields:
+        return NO_FIELDS if self.response is None else _response_fields(self.call, self.response)
+
+
+class OpenAIAdapter:
+    sdk = "openai"
+    stream_types: tuple[type, ...] = ()
+    raw_types: tuple[type, ...] = ()
+
+    def operation(self, url: str) -> tuple[str, EventKind] | None:
+        found = _OPERATIONS.get(url)
+        if found is None and "?" in url:
+            found = _OPERATIONS.get(url.split("?", 1)[0])
+        return found
+
+    def prepare(self, call: Call, options: Any) -> Any:
+        """Ask a chat/completions stream for its usage (``stream_options.include_usage``) if allowed."""
+        if (
+            call.op not in _INJECTABLE
+            or SETTINGS.stream_usage != "auto"
+            or call.base_url in SETTINGS.rejecting
+        ):
+            return options
+        headers, data, extra = options.headers, options.json_data, options.extra_json
+        if isinstance(headers, dict) and headers.get(_RAW_HEADER):
+            return options  # the user reads raw bytes: they must see exactly what they asked for
+        if type(data) is not dict or (isinstance(extra, dict) and "stream_options" in extra):
+            return options
+        asked = data.get("stream_options")
+        if asked is None:
+            wanted: dict[str, Any] = {"include_usage": True}
+        elif isinstance(asked, dict) and "include_usage" not in asked:
+            wanted = {**asked, "include_usage": True}
+        else:
+            return options
+        sent = copy.copy(options)
+        sent.json_data = {**data, "stream_options": wanted}
+        call.injected = True
+        return sent
+
+    def result_fields(self, call: Call, result: Any) -> Fields | None:
+        if not hasattr(result, "__dict__") or "usage" not in result.__dict__:
+            return None
+        if call.op == "responses":
+            return _response_fields(call, result)
+        return _completion_fields(call, result)
+
+    def watcher(self, call: Call) -> ChunkWatcher | ResponseWatcher:
+        return ResponseWatcher(call) if call.op == "responses" else ChunkWatcher(call)
+
+    def is_rejection(self, call: Call, exc: BaseException) -> bool:
+        """400/422 naming ``stream_options`` (Mistral, old Azure API versions, some compatible servers)."""
+        return (
+            getattr(exc, "status_code", None) in (400, 422)
+            and "stream_options" in f"{exc} {getattr(exc, 'body', '')}"
+        )
+
+
+ADAPTER = OpenAIAdapter()
+
+
+def _module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def patch(registry: Registry) -> None:
+    """Patch the openai SDK's classes (1.x-3.x: whatever of these exists)."""
+    import openai
+
+    base = importlib.import_module("openai._base_client")
+    ADAPTER.stream_types = (openai.Stream, openai.AsyncStream)
+    raw = [
+        getattr(_module("openai._response"), "BaseAPIResponse", None),
+        getattr(_module("openai._legacy_response"), "LegacyAPIResponse", None),
+    ]
+    ADAPTER.raw_types = tuple(t for t in raw if isinstance(t, type))
+    registry.patch("openai", base.SyncAPIClient, "request", sync_request(ADAPTER))
+    registry.patch("openai", base.AsyncAPIClient, "request", async_request(ADAPTER))
+    if hasattr(base.SyncAPIClient, "_sleep_for_retry"):
+        registry.patch("openai", base.SyncAPIClient, "_sleep_for_retry", sync_sleep)
+        registry.patch("openai", base.AsyncAPIClient, "_sleep_for_retry", async_sleep)
+    from ._raw import wrap_parse
+
+    for cls in ADAPTER.raw_types:
+        if "_parse" in cls.__dict__:
+            registry.patch("openai", cls, "_parse", wrap_parse)
+    for mod, sync_name, async_name in (
+        ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
+        ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
+    ):
+        m = _module(mod)
+        if m is not None and hasattr(m, sync_name):
+            registry.patch("openai", getattr(m, sync_name), "close", sync_helper_close)
+            registry.patch("openai", getattr(m, async_name), "close", async_helper_close)
