@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+import warnings
 
 import pytest
 
@@ -99,3 +100,40 @@ def test_missing_usage_is_marked_not_zero() -> None:
     event = start_call("openai", "gpt-4o", "chat", "stream").finish(None, status="partial")
     assert event is not None
     assert event.usage_source == "missing" and event.status == "partial" and event.cost is None
+
+
+def test_run_start_and_end_events_and_lookup_by_id() -> None:
+    seen: list[tuple[str, str, str]] = []
+    tt.on("run_start", lambda r: seen.append(("start", r.name, r.status)))
+    tt.on("run_end", lambda r: seen.append(("end", r.name, r.status)))
+    with tt.track_usage("a") as run:
+        pass
+    assert seen == [("start", "a", "running"), ("end", "a", "done")]
+    assert tt.tracker().get_run(run.id) is run
+    assert tt.tracker().get_run("nope") is None
+
+
+def test_reading_totals_while_another_thread_adds_models() -> None:
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def reader(run: tt.Run) -> None:
+        while not stop.is_set():
+            try:
+                run.totals(), run.by_model(), run.by_provider(), run.by_tool()
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    with warnings.catch_warnings(), tt.track_usage("r") as run:
+        warnings.simplefilter("ignore")  # 300 made-up models, each unpriced
+        t = threading.Thread(target=reader, args=(run,))
+        t.start()
+        for i in range(3000):
+            tt.record(
+                model=f"m{i % 300}", provider=f"p{i % 7}", tool=f"t{i}", input_tokens=1, output_tokens=1
+            )
+        stop.set()
+        t.join()
+    assert errors == []
+    assert run.calls == 3000 and len(run.by_model()) == 300

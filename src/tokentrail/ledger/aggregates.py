@@ -47,8 +47,9 @@ class Aggregates:
 
     def total(self) -> Accumulator:
         """Everything in this scope: the LLM calls (by model) plus the tool spans' count and time."""
-        out = merged(self.models.values())
-        for acc in self.tools.values():
+        # tuple(...) copies in one C call under the GIL: safe while another thread adds a model
+        out = merged(tuple(self.models.values()))
+        for acc in tuple(self.tools.values()):
             out.tool_spans += acc.tool_spans
         return out
 
@@ -66,15 +67,15 @@ class Aggregates:
 
     def by_model(self) -> dict[str, Totals]:
         groups: dict[str, Accumulator] = {}
-        for (_, model), acc in self.models.items():
+        for (_, model), acc in tuple(self.models.items()):
             groups.setdefault(model, Accumulator()).merge(acc)
         return {k: v.snapshot() for k, v in groups.items()}
 
     def by_provider(self) -> dict[str, Totals]:
         groups: dict[str, Accumulator] = {}
-        for (provider, _), acc in self.models.items():
+        for (provider, _), acc in tuple(self.models.items()):
             groups.setdefault(provider or "unknown", Accumulator()).merge(acc)
         return {k: v.snapshot() for k, v in groups.items()}
 
     def by_tool(self) -> dict[str, Totals]:
-        return {k: v.snapshot() for k, v in self.tools.items()}
+        return {k: v.snapshot() for k, v in tuple(self.tools.items())}

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tokentrail")
 
-KINDS = ("usage", "call_start", "tool_start", "tool_end", "response", "budget")
+KINDS = ("usage", "call_start", "tool_start", "tool_end", "response", "budget", "run_start", "run_end")
 
 
 class Subscription:

@@ -36,6 +36,7 @@ class Tracker:
     def __init__(self) -> None:
         self.ledger = Ledger()
         self._runs: deque[Run] = deque(maxlen=MAX_RUNS)
+        self._by_id: dict[str, Run] = {}
         self._lock = threading.Lock()
         self.last: Run | None = None
         self.global_budget: BudgetState | None = None
@@ -59,12 +60,21 @@ class Tracker:
             max_events=self.ledger.max_events,
         )
         with self._lock:
+            if len(self._runs) == self._runs.maxlen:
+                self._by_id.pop(self._runs[0].id, None)
             self._runs.append(run)
+            self._by_id[run.id] = run
+        self.ledger.hub.emit("run_start", run)
         return run
 
     def end_run(self, run: Run, status: str = "done", error_type: str | None = None) -> None:
         run.end(status, error_type)  # type: ignore[arg-type]
         self.last = run
+        self.ledger.hub.emit("run_end", run)
+
+    def get_run(self, run_id: str) -> Run | None:
+        """The run with this id, if this session still holds it."""
+        return self._by_id.get(run_id)
 
     def runs(self) -> list[Run]:
         with self._lock:
@@ -130,6 +140,7 @@ class Tracker:
         self.ledger.reset()
         with self._lock:
             self._runs.clear()
+            self._by_id.clear()
         self.last = None
         if self.global_budget is not None:
             self.set_budget(self.global_budget.budget)
