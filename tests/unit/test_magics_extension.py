@@ -219,3 +219,37 @@ def test_usage_line_magic(loaded: Any) -> None:
     table = loaded.run_line_magic("usage", "runs")
     assert isinstance(table, Table) and table.rows[-1][0] == "one"
     assert isinstance(loaded.run_line_magic("usage", ""), Report)
+
+
+def test_without_a_panel_the_report_is_shown_and_updated(
+    loaded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import tokentrail.jupyter.widget as widget
+
+    def no_panel(run: Any) -> Any:
+        raise RuntimeError("bundle missing")
+
+    monkeypatch.setattr(
+        loaded, "kernel", object(), raising=False
+    )  # as in ipykernel: output goes to a frontend
+    monkeypatch.setattr(widget, "panel_for_run", no_panel)
+    capsys.readouterr()
+    r = cell(loaded, "%%track_usage live\ncall()\ncall()")
+    out = capsys.readouterr().out
+    assert r.success and isinstance(loaded.user_ns["_"], Report) and loaded.user_ns["_"].calls == 2
+    assert "Run live [running]" in out and out.count("Run live [done]") == 1  # one display, updated
+    assert "Out[" not in out  # the value is not displayed a second time
+    assert "no live panel (RuntimeError: bundle missing)" in caplog.text
+
+
+def test_a_cell_left_open_is_ended_when_the_cell_is_over(loaded: Any) -> None:
+    r = cell(loaded, "from tokentrail.jupyter.cells import TrackedCell\n"
+                     "from tokentrail.jupyter.cell_args import CellOptions\n"
+                     "left = TrackedCell(get_ipython(), CellOptions('left', quiet=True))\n"
+                     "inside = tt.current_run()")  # fmt: skip
+    assert r.success and loaded.user_ns["inside"] is loaded.user_ns["left"].run
+    assert not EXECUTING.cells and loaded.user_ns["left"].run.status == "interrupted"
+    assert tt.current_run() is None

@@ -44,15 +44,17 @@ class Executing:
         self.cells = tuple(c for c in self.cells if c is not cell)
 
     def resolve(self) -> Run | None:
-        cells = self.cells
-        if cells and cells[-1].thread == threading.get_ident():
-            return cells[-1].run
+        thread = threading.get_ident()
+        for cell in reversed(self.cells):
+            if cell.thread == thread:
+                return cell.run
         return None
 
-    def abandon(self) -> None:
-        """End the runs of cells left executing (a cell interrupted inside tokentrail's own code)."""
+    def abandon(self, thread: int | None = None) -> None:
+        """End the runs of cells left executing (on ``thread``, else anywhere): the cell is over."""
         for cell in reversed(self.cells):
-            cell.finish(KeyboardInterrupt())
+            if thread is None or cell.thread == thread:
+                cell.finish(KeyboardInterrupt())
 
 
 EXECUTING = Executing()
@@ -179,15 +181,20 @@ class AwaitTransformer:
 
 
 class CellHooks:
-    """``pre_run_cell``/``post_run_cell``: once the outermost cell is over, no tracked cell is executing."""
+    """``pre_run_cell``/``post_run_cell``: once a thread's outermost cell is over, no tracked cell runs there.
+
+    Only a safety net: a tracked cell ends its run itself, however it ends. Depth is per thread because
+    a tracked body may call ``shell.run_cell`` (the events nest) and ipykernel subshells run cells in
+    other threads.
+    """
 
     def __init__(self) -> None:
-        self.depth = 0  # a tracked body may itself call shell.run_cell: the events nest
+        self._depth = threading.local()
 
     def pre_run_cell(self, info: Any) -> None:
-        self.depth += 1
+        self._depth.n = getattr(self._depth, "n", 0) + 1
 
     def post_run_cell(self, result: Any) -> None:
-        self.depth = max(0, self.depth - 1)
-        if self.depth == 0 and EXECUTING.cells:
-            EXECUTING.abandon()
+        self._depth.n = max(0, getattr(self._depth, "n", 0) - 1)
+        if self._depth.n == 0 and EXECUTING.cells:
+            EXECUTING.abandon(threading.get_ident())
