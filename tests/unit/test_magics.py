@@ -8,7 +8,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import tokentrail as tt
-from tokentrail.jupyter.cell_args import CellOptions, parse_cell_line
+from tokentrail.jupyter.cell_args import PARSER, CellOptions, parse_cell_line
 from tokentrail.jupyter.magics import usage_command
 from tokentrail.jupyter.usage_tables import Table
 from tokentrail.report import Report
@@ -22,6 +22,7 @@ def test_parses_every_option() -> None:
     assert parse_cell_line("") == CellOptions()
     assert parse_cell_line("--tag a=1").tags == {"a": "1"}
     assert parse_cell_line("--tag a=1").tags == {"a": "1"}  # the append default is not shared
+    assert PARSER.format_help().startswith("usage: %%track_usage [NAME] [--budget-usd X]")  # %%track_usage?
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 
 PARSER = _Parser(
     prog="%%track_usage",
-    usage=USAGE,
+    usage=USAGE.replace("%", "%%"),  # argparse %-formats its usage
     add_help=False,
     description="Track every LLM call the cell makes (threads and awaits included) as one run, "
     "show its usage live, and make the run's report the cell's value (_).",
