@@ -67,7 +67,7 @@ RESPONSES_USAGE = {
 }  # fmt: skip
 
 
-def anthropic_message(usage: dict[str, Any], *, model: str = "claude-sonnet-4-5-20250929") -> dict[str, Any]:
+def anthropic_message(usage: dict[str, Any], *, model: str = "claude-sonnet-4-6") -> dict[str, Any]:
     """A Messages API ``message`` object."""
     return {
         "id": "msg_replay", "type": "message", "role": "assistant", "model": model,
@@ -84,7 +84,7 @@ CACHE_WRITE_USAGE = {
 }
 
 
-def anthropic_stream(*, model: str = "claude-sonnet-4-5-20250929") -> list[dict[str, Any]]:
+def anthropic_stream(*, model: str = "claude-sonnet-4-6") -> list[dict[str, Any]]:
     """A streamed message whose usage is cumulative: two ``message_delta`` events (15 then 42 output
     tokens) and ``input_tokens`` revised in the last one (the documented shape of long-running streams)."""
     start_usage = {"input_tokens": 472, "cache_creation_input_tokens": 100, "cache_read_input_tokens": 50,

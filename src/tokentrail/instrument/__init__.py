@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+import types
 
-from ._config import SETTINGS, StreamUsage, configure
+from ._config import StreamUsage, configure
 from ._hook import ImportHook
 from ._log import warn_once
 from ._patch import REGISTRY
@@ -61,4 +62,14 @@ def is_instrumented() -> bool:
     return _hook is not None
 
 
-__all__ = ["SETTINGS", "StreamUsage", "configure", "instrument", "is_instrumented", "uninstrument"]
+class _Package(types.ModuleType):
+    """Importing this package sets ``tokentrail.instrument`` to the package itself, over the function of
+    the same name: so the package is callable, and ``tt.instrument()`` keeps working either way."""
+
+    def __call__(self) -> None:
+        instrument()
+
+
+sys.modules[__name__].__class__ = _Package
+
+__all__ = ["StreamUsage", "configure", "instrument", "is_instrumented", "uninstrument"]

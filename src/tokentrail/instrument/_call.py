@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from ..model import EventKind
 from ..runs.budget import BudgetExceeded
 from ..runs.calls import CallHandle, start_call
-from ._config import SETTINGS
+from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
 from ._provider import client_endpoint
@@ -110,7 +110,7 @@ class Call:
         """True if the endpoint rejected the injected ``stream_options``: remember it, send without."""
         if not self.injected or not self.adapter.is_rejection(self, exc):
             return False
-        SETTINGS.remember_rejection(self.base_url)
+        REJECTING.remember(self.base_url)
         self.injected = False
         return True
 

@@ -1,36 +1,45 @@
-"""Instrumentation settings: whether to ask streams for usage, and endpoints known to refuse it."""
+"""Instrumentation settings: ``stream_usage`` lives in the core's settings (``tt.configure``, env, pyproject);
+endpoints known to refuse ``stream_options`` are remembered here for the life of the process."""
 
 from __future__ import annotations
 
 import threading
 from typing import Literal
 
+from ..runs import config as _core
+
 StreamUsage = Literal["auto", "never"]
 
 
-class Settings:
-    """``stream_usage="auto"`` injects ``stream_options.include_usage``; "never" sends requests as written."""
+class Rejections:
+    """Base URLs that answered 400/422 to an injected ``stream_options``: never injected again."""
 
-    __slots__ = ("_lock", "rejecting", "stream_usage")
+    __slots__ = ("_lock", "urls")
 
     def __init__(self) -> None:
-        self.stream_usage: StreamUsage = "auto"
-        self.rejecting: frozenset[str] = frozenset()  # base URLs that answered 400/422 to stream_options
+        self.urls: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
-    def remember_rejection(self, base_url: str) -> None:
+    def remember(self, base_url: str) -> None:
         with self._lock:
-            self.rejecting = self.rejecting | {base_url}
+            self.urls = self.urls | {base_url}
+
+    def forget(self) -> None:
+        with self._lock:
+            self.urls = frozenset()
 
 
-SETTINGS = Settings()
+REJECTING = Rejections()
+
+
+def stream_usage() -> StreamUsage:
+    """``"auto"``: ask chat/completions streams for usage (``stream_options``); ``"never"``: don't."""
+    return _core.SETTINGS.stream_usage
 
 
 def configure(*, stream_usage: StreamUsage | None = None, forget_rejections: bool = False) -> None:
-    """Set how streams are instrumented (``"auto"`` or ``"never"``); optionally forget refusing endpoints."""
+    """Set how streams are instrumented (same setting as ``tt.configure(stream_usage=...)``)."""
     if stream_usage is not None:
-        if stream_usage not in ("auto", "never"):
-            raise ValueError(f"stream_usage must be 'auto' or 'never', got {stream_usage!r}")
-        SETTINGS.stream_usage = stream_usage
+        _core.configure(stream_usage=stream_usage)
     if forget_rejections:
-        SETTINGS.rejecting = frozenset()
+        REJECTING.forget()

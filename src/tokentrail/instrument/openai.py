@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import EventKind, Usage
 from ._call import Call
-from ._config import SETTINGS
+from ._config import REJECTING, stream_usage
 from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, extra_cost
 from ._patch import Registry
 from ._wrap import async_helper_close, async_request, async_sleep, sync_helper_close, sync_request, sync_sleep
@@ -165,11 +165,7 @@ class OpenAIAdapter:
 
     def prepare(self, call: Call, options: Any) -> Any:
         """Ask a chat/completions stream for its usage (``stream_options.include_usage``) if allowed."""
-        if (
-            call.op not in _INJECTABLE
-            or SETTINGS.stream_usage != "auto"
-            or call.base_url in SETTINGS.rejecting
-        ):
+        if call.op not in _INJECTABLE or stream_usage() != "auto" or call.base_url in REJECTING.urls:
             return options
         headers, data, extra = options.headers, options.json_data, options.extra_json
         if isinstance(headers, dict) and headers.get(_RAW_HEADER):

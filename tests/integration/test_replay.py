@@ -1,0 +1,183 @@
+"""Provider shapes the local model cannot produce, replayed over real HTTP to the real SDKs.
+
+Reasoning and cached tokens, Anthropic cache writes and cumulative stream usage, retries (each attempt
+its own event), endpoints that refuse ``stream_options``, and OpenRouter's reported cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+from support import payloads as p
+from support.replay import ReplayServer, error_reply, json_reply, sse_reply
+
+import tokentrail as tt
+import tokentrail.instrument as ti
+
+pytestmark = pytest.mark.usefixtures("instrumented")
+MSGS = [{"role": "user", "content": "Hi"}]
+
+
+_open: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while _open:
+        _open.pop().close()
+
+
+def oai(replay: ReplayServer, retries: int = 0) -> openai.OpenAI:
+    client = openai.OpenAI(
+        base_url=replay.openai_base_url, api_key="sk-test", max_retries=retries, timeout=10
+    )
+    _open.append(client)
+    return client
+
+
+def claude(replay: ReplayServer, retries: int = 0) -> anthropic.Anthropic:
+    client = anthropic.Anthropic(base_url=replay.base_url, api_key="sk-test", max_retries=retries, timeout=10)
+    _open.append(client)
+    return client
+
+
+def test_reasoning_and_cached_tokens(replay: ReplayServer) -> None:
+    replay.script(
+        json_reply(p.openai_chat(p.REASONING_USAGE)), json_reply(p.responses_response(p.RESPONSES_USAGE))
+    )
+    client = oai(replay)
+    with tt.track_usage() as run:
+        client.chat.completions.create(model="o3-mini", messages=MSGS)
+        client.responses.create(model="o4-mini", input="Hi")
+    chat, resp = run.events
+    assert tuple(chat.usage) == (2006, 300, 2306, 1920, 0, 256)
+    assert tuple(resp.usage) == (328, 1200, 1528, 256, 0, 1024)
+    assert chat.response_model == "o3-mini-2025-01-31" and chat.service_tier == "default"
+    assert (
+        chat.raw_usage is not None and chat.raw_usage["completion_tokens_details"]["reasoning_tokens"] == 256
+    )
+
+
+def test_anthropic_cache_write_and_cumulative_stream(replay: ReplayServer) -> None:
+    stream = sse_reply(p.anthropic_stream(), named=True, done=False)
+    replay.script(json_reply(p.anthropic_message(p.CACHE_WRITE_USAGE)), stream)
+    client = claude(replay)
+    with tt.track_usage() as run:
+        client.messages.create(model="claude-sonnet-4-6", messages=MSGS, max_tokens=400)
+        with client.messages.stream(model="claude-sonnet-4-6", messages=MSGS, max_tokens=400) as stream:
+            final = stream.get_final_message()
+    written, streamed = run.events
+    assert tuple(written.usage) == (21 + 1880, 393, 21 + 1880 + 393, 0, 1880, 0)
+    # last value, never the sum: 42 output (not 2 + 15 + 42); input revised to 480 in the last delta
+    assert tuple(streamed.usage) == (480 + 100 + 50, 42, 480 + 150 + 42, 50, 100, 0)
+    assert final.usage.output_tokens == 42 and streamed.finish_reason == "end_turn"
+    assert written.cost is not None and written.cost.cache_write == pytest.approx(1880 * 3.75 / 1e6)
+
+
+def test_every_retry_attempt_is_an_event(replay: ReplayServer) -> None:
+    replay.script(error_reply(429, "rate limited"), error_reply(500, "boom"),
+                  json_reply(p.openai_chat(p.REASONING_USAGE)))  # fmt: skip
+    with tt.track_usage() as run:
+        oai(replay, retries=2).chat.completions.create(model="o3-mini", messages=MSGS)
+    assert len(replay.requests) == 3
+    got = [(e.attempt, e.status, e.error_type, e.usage.total_tokens) for e in run.events]
+    assert got == [
+        (1, "error", "RateLimitError", 0),
+        (2, "error", "InternalServerError", 0),
+        (3, "ok", None, 2306),
+    ]
+    assert run.calls == 3 and run.usage.total_tokens == 2306
+
+    replay.script(error_reply(500, "still down"))
+    with tt.track_usage() as failed, pytest.raises(openai.InternalServerError, match="still down"):
+        oai(replay, retries=1).chat.completions.create(model="o3-mini", messages=MSGS)
+    assert [(e.attempt, e.status) for e in failed.events] == [(1, "error"), (2, "error")]
+
+
+async def test_async_retries_and_anthropic_overloaded(replay: ReplayServer) -> None:
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    replay.script(
+        error_reply(529, "overloaded", body=overloaded), json_reply(p.anthropic_message(p.CACHE_WRITE_USAGE))
+    )
+    client = anthropic.AsyncAnthropic(base_url=replay.base_url, api_key="sk-test", max_retries=1, timeout=10)
+    async with client, tt.track_usage() as run:
+        await client.messages.create(model="claude-sonnet-4-6", messages=MSGS, max_tokens=400)
+    assert [(e.attempt, e.status, e.error_type, e.is_async) for e in run.events] == [
+        (1, "error", "OverloadedError", True), (2, "ok", None, True)]  # fmt: skip
+
+
+@pytest.mark.parametrize("status,body", [(400, p.MISTRAL_STREAM_OPTIONS_400), (422, p.STREAM_OPTIONS_422)])
+def test_refused_stream_options_are_resent_once_and_remembered(
+    replay: ReplayServer, status: int, body: Any
+) -> None:
+    chunks = p.openai_chunks(["Hel", "lo"], None)
+    replay.script(error_reply(status, "", body=body, retry_after_ms=None), sse_reply(chunks))
+    client = oai(replay)
+    with tt.track_usage() as run:
+        got = list(client.chat.completions.create(model="mistral-small", messages=MSGS, stream=True))
+    sent = replay.requests
+    assert [("stream_options" in r.json) for r in sent] == [True, False]
+    assert [c.model_dump(exclude_unset=True) for c in got] == chunks  # exactly the server's chunks
+    (event,) = run.events  # the refused request is not billed: one event for the call
+    assert (event.status, event.usage_source, event.usage.total_tokens) == ("ok", "missing", 0)
+
+    replay.script(sse_reply(chunks))
+    list(client.chat.completions.create(model="mistral-small", messages=MSGS, stream=True))
+    assert ["stream_options" in r.json for r in replay.requests] == [False]  # remembered for this base URL
+
+
+def test_other_400s_are_not_resent(replay: ReplayServer) -> None:
+    replay.script(error_reply(400, "messages: field required", retry_after_ms=None))
+    with tt.track_usage() as run, pytest.raises(openai.BadRequestError, match="field required"):
+        oai(replay).chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True)
+    assert len(replay.requests) == 1 and run.events[0].status == "error"
+
+
+def test_injected_usage_chunk_is_hidden_and_counted(replay: ReplayServer) -> None:
+    usage = {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}
+    replay.script(sse_reply(p.openai_chunks(["Hel", "lo"], usage)))
+    with tt.track_usage() as run:
+        got = list(oai(replay).chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True))
+    assert replay.requests[0].json["stream_options"] == {"include_usage": True}
+    assert len(got) == 4 and all(c.choices for c in got)
+    assert tuple(run.events[0].usage)[:2] == (9, 2) and run.events[0].finish_reason == "stop"
+
+    ti.configure(stream_usage="never")
+    replay.script(sse_reply(p.openai_chunks(["Hel", "lo"], None)))
+    with tt.track_usage() as never:
+        list(oai(replay).chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True))
+    assert "stream_options" not in replay.requests[0].json
+    assert never.events[0].usage_source == "missing"
+
+
+def test_openrouter_reported_cost_wins(replay: ReplayServer) -> None:
+    replay.script(json_reply(p.openai_chat(p.OPENROUTER_USAGE, model="openai/gpt-4o-mini")))
+    with tt.track_usage() as run:
+        oai(replay).chat.completions.create(model="openai/gpt-4o-mini", messages=MSGS)
+    cost = run.events[0].cost
+    assert cost is not None and cost.total == pytest.approx(0.000123) and cost.provider_reported == 0.000123
+
+
+def test_responses_stream_helper(replay: ReplayServer) -> None:
+    response = p.responses_response(p.RESPONSES_USAGE)
+    events = [
+        {"type": "response.created", "sequence_number": 0, "response": {**response, "status": "in_progress",
+                                                                       "usage": None, "output": []}},
+        {"type": "response.completed", "sequence_number": 1, "response": response},
+    ]  # fmt: skip
+    replay.script(sse_reply(events, named=True, done=False))
+    with tt.track_usage() as run, oai(replay).responses.stream(model="o4-mini", input="Hi") as stream:
+        final = stream.get_final_response()
+    assert final.usage is not None and tuple(run.events[0].usage) == (328, 1200, 1528, 256, 0, 1024)
+
+
+def test_tool_calls_are_named(replay: ReplayServer) -> None:
+    replay.script(json_reply(p.openai_chat(p.REASONING_USAGE, tool="get_weather")))
+    with tt.track_usage() as run:
+        oai(replay).chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+    assert run.events[0].tool_calls == ("get_weather",) and run.events[0].finish_reason == "tool_calls"
