@@ -185,6 +185,17 @@ def test_interrupt_ends_the_run_with_the_calls_so_far(k: Kernel) -> None:
     )
 
 
+def test_interrupting_an_awaiting_cell(k: Kernel) -> None:
+    cell = k.execute("%%track_usage astopped --quiet\nseen.clear()\n"
+                     "while True:\n    await achat(8)\n    print('call done', flush=True)",
+                     interrupt_on="call done")  # fmt: skip
+    assert cell.status == "error" and cell.ename == "CancelledError"  # how ipykernel stops an await-cell
+    got = k.json("[tt.last_run().name, tt.last_run().status, len(seen), "
+                 "len([e for e in tt.last_run().events if e.status == 'ok']), tt.current_run()]")  # fmt: skip
+    assert got[:2] == ["astopped", "interrupted"] and got[2] >= 1 and got[3] - got[2] in (0, 1)
+    assert got[4] is None
+
+
 def test_reloading_never_counts_twice(k: Kernel) -> None:
     before = k.json(
         "[len(tt.tracker().ledger.hub.subscriptions()), len(get_ipython().input_transformers_post)]"

@@ -48,9 +48,13 @@ def footprint(ip: Any) -> dict[str, object]:
 def ip() -> Iterator[Any]:
     shell = InteractiveShell.instance()
     unload(shell)
+    was_instrumented = is_instrumented()
+    tt.uninstrument()  # a known baseline, whatever ran before
     shell.run_cell(SETUP)
     yield shell
     unload(shell)
+    if was_instrumented:
+        tt.instrument()
 
 
 def unload(shell: Any) -> None:
