@@ -194,6 +194,14 @@ def test_top_level_await_runs_in_the_cells_run(loaded: Any) -> None:
     assert loaded.user_ns["_"].run is run
 
 
+def test_variables_expand_in_the_magic_line_with_or_without_await(loaded: Any) -> None:
+    cell(loaded, "seed, line, shell = 7, 'mine', 'theirs'")
+    assert cell(loaded, "%%track_usage trial-$seed --tag who={line}\ncall()").success
+    assert (tt.last_run().name, tt.last_run().tags) == ("trial-7", {"who": "mine"})  # type: ignore[union-attr]
+    assert cell(loaded, "%%track_usage a-$seed --tag who={line}/{shell}\nawait asyncio.sleep(0)").success
+    assert (tt.last_run().name, tt.last_run().tags) == ("a-7", {"who": "mine/theirs"})  # type: ignore[union-attr]
+
+
 def test_the_resolver_finds_the_cell_only_on_its_thread(loaded: Any) -> None:
     cell(loaded, "go = threading.Event()\n"
                  "def later():\n    go.wait(5)\n    call(7, 7)\n"

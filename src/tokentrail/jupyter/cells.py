@@ -79,8 +79,7 @@ class TrackedCell:
         self.thread = threading.get_ident()
         self.finished = False
         EXECUTING.push(self)
-        self.view: CellView = CellView()
-        self.view = open_view(shell, self.run, quiet=options.quiet, panel=options.panel)
+        self.view: CellView = open_view(shell, self.run, quiet=options.quiet, panel=options.panel)
 
     def finish(self, exc: BaseException | None) -> None:
         """End the run; its status comes from ``exc`` (a cancelled await-cell counts as interrupted)."""
@@ -141,9 +140,20 @@ async def run_cell_async(line: str, body: str) -> Report | None:
     from IPython import get_ipython
 
     shell = get_ipython()
-    options = parse_cell_line(shell.var_expand(line))
+    options = parse_cell_line(_expand(shell, line))
     codes = compile_body(shell, body, shell.displayhook.prompt_count)
     return await _run_async(shell, options, codes)
+
+
+def _expand(shell: Any, line: str) -> str:
+    """Expand ``$name`` and ``{expr}`` in the magic's line from the user's namespace, as IPython does."""
+    from IPython.utils.text import DollarFormatter
+
+    try:
+        expanded: str = DollarFormatter().vformat(line, args=[], kwargs=shell.user_ns)
+    except Exception:  # IPython leaves a line it cannot format as it is
+        return line
+    return expanded
 
 
 def _loop_running() -> bool:
