@@ -13,7 +13,7 @@ from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
 from ._provider import client_endpoint
-from ._raw import track
+from ._raw import read_body, track
 from ._stream import AsyncStreamProxy, StreamProxy
 
 CURRENT: ContextVar[Call | None] = ContextVar("tokentrail_sdk_call", default=None)
@@ -118,7 +118,8 @@ class Call:
     def failed(self, exc: BaseException) -> None:
         """The request raised: an error event with whatever usage the error body carried."""
         try:
-            body = getattr(exc, "body", None)
+            response = getattr(exc, "response", None)  # the SDK keeps only part of the body in exc.body
+            body = read_body(response) if response is not None else getattr(exc, "body", None)
             f = dict_fields(body, self.provider) if isinstance(body, dict) else NO_FIELDS
             source = "none" if hasattr(exc, "status_code") else "missing"
             self.finish(f, "error", type(exc).__name__, source)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _pending: weakref.WeakKeyDictionary[Any, Call] = weakref.WeakKeyDictionary()
 
 
-def _body(http: Any) -> Any:
+def read_body(http: Any) -> Any:
     """The JSON body if it was already read, else None (never reads the network)."""
     try:
         if not getattr(http, "is_stream_consumed", True) and not hasattr(http, "_content"):
@@ -32,7 +32,7 @@ def _body(http: Any) -> Any:
 def track(call: Call, response: Any) -> None:
     http = getattr(response, "http_response", None)
     if not call.stream and http is not None and hasattr(http, "_content"):
-        call.finish(dict_fields(_body(http), call.provider))
+        call.finish(dict_fields(read_body(http), call.provider))
         return
     _pending[response] = call
     weakref.finalize(response, _dropped, call, http)
@@ -41,7 +41,7 @@ def track(call: Call, response: Any) -> None:
 def _dropped(call: Call, http: Any) -> None:
     """The raw response was never parsed: use its body if it was read, else record usage missing."""
     try:
-        data = _body(http) if http is not None and not call.stream else None
+        data = read_body(http) if http is not None and not call.stream else None
         call.finish(
             dict_fields(data, call.provider) if data is not None else NO_FIELDS, "ok", None, "missing"
         )

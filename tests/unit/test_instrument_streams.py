@@ -1,0 +1,170 @@
+"""Streams end exactly once, whatever way they end: exhausted, broken out of, closed, interrupted, dropped."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+import openai
+import pytest
+from support import payloads as p
+from support.mock_http import Body, Canned, anthropic_client, openai_client, sse
+
+import tokentrail as tt
+import tokentrail.instrument as ti
+
+USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+MSGS = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.fixture(autouse=True)
+def instrumented() -> Iterator[None]:
+    ti.instrument()
+    yield
+    ti.uninstrument()
+
+
+def chat_stream(fail: BaseException | None = None, fail_after: int = 0, usage: Any = USAGE) -> Any:
+    body = Body(sse(p.openai_chunks(["a", "b", "c"], usage)), fail, fail_after)
+    return openai_client(Canned(body)).chat.completions.create(
+        model="gpt-4o-mini", messages=MSGS, stream=True
+    )
+
+
+def events(run: tt.Run) -> list[tuple[str, str | None, int]]:
+    return [(e.status, e.error_type, e.usage.total_tokens) for e in run.events]
+
+
+def test_exhausted_stream_is_ok_and_hides_the_usage_chunk() -> None:
+    with tt.track_usage() as run:
+        stream = chat_stream()
+        assert isinstance(stream, openai.Stream)
+        first = next(stream)
+        rest = list(stream)
+    assert first.choices[0].delta.role == "assistant" and len(rest) == 4
+    assert events(run) == [("ok", None, 10)] and run.events[0].finish_reason == "stop"
+
+
+def test_break_then_drop_is_partial_once() -> None:
+    with tt.track_usage() as run:
+        stream = chat_stream()
+        for _ in stream:
+            break
+        assert run.events == ()  # still open: the user may resume it
+        del stream
+        gc.collect()
+    assert events(run) == [("partial", None, 0)] and run.events[0].usage_source == "missing"
+
+
+def test_close_and_context_exit_end_once() -> None:
+    with tt.track_usage() as run:
+        stream = chat_stream()
+        next(stream)
+        stream.close()
+        stream.close()
+        with chat_stream() as second:
+            next(second)
+        list(chat_stream())  # exhausted first ...
+        del stream, second
+        gc.collect()
+    assert events(run) == [("partial", None, 0), ("partial", None, 0), ("ok", None, 10)]
+
+
+def test_never_iterated_stream_dropped_is_partial() -> None:
+    with tt.track_usage() as run:
+        chat_stream()
+        gc.collect()
+    assert events(run) == [("partial", None, 0)]
+
+
+def test_keyboard_interrupt_and_errors_mid_stream() -> None:
+    with tt.track_usage() as run:
+        with pytest.raises(KeyboardInterrupt):
+            list(chat_stream(KeyboardInterrupt(), fail_after=2))
+        with pytest.raises(openai.APIConnectionError):
+            list(chat_stream(httpx2.ReadError("reset"), fail_after=1))
+    got = events(run)
+    assert got[0] == ("partial", "KeyboardInterrupt", 0)
+    assert got[1] == ("partial", "APIConnectionError", 0)
+
+
+def test_keyboard_interrupt_in_the_users_loop() -> None:
+    with tt.track_usage() as run:
+        stream = chat_stream()
+        with pytest.raises(KeyboardInterrupt):
+            for _ in stream:
+                raise KeyboardInterrupt
+        del stream
+        gc.collect()
+    assert events(run) == [("partial", None, 0)]
+
+
+def test_users_own_usage_request_is_not_hidden() -> None:
+    with tt.track_usage() as run:
+        stream = openai_client(Canned(Body(sse(p.openai_chunks(["a"], USAGE))))).chat.completions.create(
+            model="gpt-4o-mini", messages=MSGS, stream=True, stream_options={"include_usage": True}
+        )
+        chunks = list(stream)
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == 10
+    assert events(run) == [("ok", None, 10)]
+
+
+def test_chat_helper_left_early_is_partial() -> None:
+    client = openai_client(Canned(Body(sse(p.openai_chunks(["a", "b"], USAGE)))))
+    with tt.track_usage() as run:
+        with client.chat.completions.stream(model="gpt-4o-mini", messages=MSGS) as helper:
+            next(iter(helper))
+        assert events(run) == [("partial", None, 0)]  # at the block's end, though `helper` lives on
+    with (
+        tt.track_usage() as whole,
+        client.chat.completions.stream(model="gpt-4o-mini", messages=MSGS) as helper,
+    ):
+        helper.get_final_completion()
+    assert events(whole) == [("ok", None, 10)]
+
+
+def test_a_broken_watcher_never_breaks_the_users_loop() -> None:
+    odd = Body(sse([{"not": "a chunk"}, {"still": "not"}]))
+    client = openai_client(Canned(odd))
+    with tt.track_usage() as run:
+        items = list(client.post("/chat/completions", cast_to=object, body={"model": "m"}, stream=True,
+                                 stream_cls=openai.Stream[dict]))  # fmt: skip
+    assert items == [{"not": "a chunk"}, {"still": "not"}]
+    assert events(run) == [("ok", None, 0)]
+
+
+async def test_async_stream_break_close_and_exhaust() -> None:
+    def client() -> Any:
+        return openai_client(Canned(Body(sse(p.openai_chunks(["a", "b"], USAGE)))), is_async=True)
+
+    async with tt.track_usage() as run:
+        stream = await client().chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True)
+        assert isinstance(stream, openai.AsyncStream)
+        chunks = [c async for c in stream]
+        stream = await client().chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True)
+        await stream.__anext__()
+        await stream.close()
+        async with await client().chat.completions.create(
+            model="gpt-4o-mini", messages=MSGS, stream=True
+        ) as s:
+            async for _ in s:
+                break
+    assert len(chunks) == 4 and all(c.choices for c in chunks)
+    assert events(run) == [("ok", None, 10), ("partial", None, 0), ("partial", None, 0)]
+
+
+def test_anthropic_stream_cumulative_and_early_close() -> None:
+    body = Body(sse(p.anthropic_stream(), named=True, done=False))
+    client = anthropic_client(Canned(body))
+    with tt.track_usage() as run:
+        list(client.messages.create(model="claude-haiku-4-5", messages=MSGS, max_tokens=50, stream=True))
+        stream = client.messages.create(model="claude-haiku-4-5", messages=MSGS, max_tokens=50, stream=True)
+        for event in stream:
+            if event.type == "message_delta":
+                break  # after the first (cumulative) delta: 15 output tokens so far
+        stream.close()
+    whole, early = run.events
+    assert (whole.status, whole.usage.input_tokens, whole.usage.output_tokens) == ("ok", 630, 42)
+    assert (early.status, early.usage.input_tokens, early.usage.output_tokens) == ("partial", 622, 15)
