@@ -18,13 +18,12 @@ from .runs import (
     Tool,
     ToolSpan,
     Tracker,
-    apply_settings,
+    apply_settings_once,
     configure,
     context,
     current_run,
     handoff,
     last_run,
-    load_settings,
     on,
     record,
     record_usage,
@@ -102,7 +101,7 @@ def unload_ipython_extension(ipython: Any) -> None:
     _unload(ipython)
 
 
-apply_settings(load_settings())
+apply_settings_once()
 
 __all__ = [
     "Budget", "BudgetAlert", "BudgetExceeded", "BudgetWarning", "Cost", "Periodic", "Price", "Report",

@@ -40,7 +40,7 @@ class Report:
     title: str
     status: str
     totals: Totals
-    cost: Cost | None
+    snapshot_cost: Cost | None
     duration_ms: float
     by_model: Mapping[str, Totals]
     by_tool: Mapping[str, Totals]
@@ -69,13 +69,20 @@ class Report:
 
     @property
     def usage(self) -> Any:
-        return self.totals.usage
+        """The run's usage now (a late thread's calls included); the session's at report time."""
+        return self.run.usage if self.run is not None else self.totals.usage
+
+    @property
+    def cost(self) -> Cost | None:
+        """The run's cost now; the session's at report time. The rendered views show report time."""
+        return self.run.cost if self.run is not None else self.snapshot_cost
 
     # --- shared content -----------------------------------------------------------------------------
     def _summary(self) -> list[tuple[str, str]]:
         t = self.totals
-        cost = "n/a" if self.cost is None else fmt_cost(self.cost.total, self.cost.currency)
-        if self.cost is not None and self.cost.status == "partial":
+        c = self.snapshot_cost
+        cost = "n/a" if c is None else fmt_cost(c.total, c.currency)
+        if c is not None and c.status == "partial":
             cost += f" (partial: {t.unpriced_calls} unpriced)"
         return [
             ("input tokens", f"{t.input_tokens:,}"),

@@ -2,7 +2,16 @@
 
 from .budget import Budget, BudgetAlert, BudgetExceeded, BudgetState, BudgetWarning
 from .calls import CallHandle, check_budgets, record, record_usage, start_call
-from .config import SETTINGS, apply_settings, configure, load_settings, on, reset_config, set_budget
+from .config import (
+    SETTINGS,
+    apply_settings,
+    apply_settings_once,
+    configure,
+    load_settings,
+    on,
+    reset_config,
+    set_budget,
+)
 from .context import add_run_resolver, context, current_context, current_run, handoff
 from .periodic import Periodic, report_every
 from .run import Run
@@ -12,7 +21,8 @@ from .tracker import TRACKER, Tracker, last_run, new_id, tracker
 
 __all__ = [
     "SETTINGS", "TRACKER", "Budget", "BudgetAlert", "BudgetExceeded", "BudgetState", "BudgetWarning",
-    "CallHandle", "Periodic", "Run", "Tool", "ToolSpan", "Tracker", "add_run_resolver", "apply_settings",
+    "CallHandle", "Periodic", "Run", "Tool", "ToolSpan", "Tracker", "add_run_resolver",
+    "apply_settings", "apply_settings_once",
     "check_budgets", "configure", "context", "current_context", "current_run", "handoff", "last_run",
     "load_settings", "new_id", "on", "record", "record_usage", "report_every", "reset_config", "set_budget",
     "start_call", "tool", "track_usage", "tracker",

@@ -159,6 +159,17 @@ def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None
     return found
 
 
+_applied_once = False
+
+
+def apply_settings_once() -> None:
+    """Apply env/pyproject settings the first time tokentrail is imported (not again on a reload)."""
+    global _applied_once
+    if not _applied_once:
+        _applied_once = True
+        apply_settings(load_settings())
+
+
 def apply_settings(found: dict[str, Any]) -> None:
     """Apply loaded settings; a bad value warns, naming the key, and is ignored."""
     try:
