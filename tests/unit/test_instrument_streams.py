@@ -168,3 +168,40 @@ def test_anthropic_stream_cumulative_and_early_close() -> None:
     whole, early = run.events
     assert (whole.status, whole.usage.input_tokens, whole.usage.output_tokens) == ("ok", 630, 42)
     assert (early.status, early.usage.input_tokens, early.usage.output_tokens) == ("partial", 622, 15)
+
+
+def test_chunks_serialize_as_if_usage_had_never_been_asked() -> None:
+    """Asked for usage, OpenAI adds ``"usage": null`` to every chunk; the user's chunks must not show it."""
+
+    def openai_like(request: httpx2.Request) -> httpx2.Response:
+        asked = b"include_usage" in request.content
+        chunks = p.openai_chunks(["a", "b"], USAGE if asked else None)
+        if asked:
+            chunks = [c if "usage" in c else {**c, "usage": None} for c in chunks]
+        body = b"".join(sse(chunks))
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    def run_once() -> list[str]:
+        http = openai.DefaultHttpxClient(transport=httpx2.MockTransport(openai_like))
+        client = openai.OpenAI(api_key="sk-test", max_retries=0, http_client=http)
+        return [c.to_json() for c in client.chat.completions.create(model="m", messages=MSGS, stream=True)]
+
+    ti.uninstrument()
+    bare = run_once()
+    ti.instrument()
+    with tt.track_usage() as run:
+        assert run_once() == bare
+    assert run.events[0].usage.total_tokens == 10
+
+
+async def test_looping_over_the_call_itself_keeps_the_stream_open() -> None:
+    """``for chunk in client...create(stream=True)`` drops the returned object at once: still ``ok``."""
+    with tt.track_usage() as run:
+        for _ in openai_client(Canned(Body(sse(p.openai_chunks(["a"], USAGE))))).chat.completions.create(
+            model="gpt-4o-mini", messages=MSGS, stream=True
+        ):
+            gc.collect()
+        client = openai_client(Canned(Body(sse(p.openai_chunks(["a"], USAGE)))), is_async=True)
+        async for _ in await client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True):
+            gc.collect()
+    assert events(run) == [("ok", None, 10), ("ok", None, 10)]

@@ -48,24 +48,21 @@ class Adapter(Protocol):
 class Call:
     """A request in flight: one handle per attempt the SDK sends, finished exactly once each."""
 
-    __slots__ = ("adapter", "attempt", "base_url", "handle", "injected", "is_async", "kind", "model", "op",
-                 "provider", "stream")  # fmt: skip
+    __slots__ = ("adapter", "base_url", "handle", "injected", "is_async", "op", "provider", "stream")
 
     def __init__(self, adapter: Adapter, client: Any, found: tuple[str, EventKind], options: Any,
                  stream: bool, is_async: bool) -> None:  # fmt: skip
         self.adapter = adapter
-        self.provider, self.base_url = client_endpoint(client, adapter.sdk)
+        self.provider, self.base_url = provider, _ = client_endpoint(client, adapter.sdk)
         data = options.json_data
         model = data.get("model") if type(data) is dict else None
-        self.model = model if type(model) is str else None
-        self.op, self.kind = found
+        self.op = op = found[0]
         self.stream = stream
         self.is_async = is_async
         self.injected = False
-        self.attempt = 1
         self.handle: CallHandle | None = None
-        self.handle = start_call(self.provider, self.model, self.op, "stream" if stream else "generate",
-                                 is_async, self.kind, 1)  # fmt: skip
+        self.handle = start_call(provider, model if type(model) is str else None, op,
+                                 "stream" if stream else "generate", is_async, found[1], 1)  # fmt: skip
 
     def finish(
         self, f: Fields, status: str = "ok", error_type: str | None = None, source: str | None = None
@@ -73,11 +70,11 @@ class Call:
         handle = self.handle
         if handle is None or handle.done:
             return
+        usage = f[0]
         handle.finish(
-            f.usage, status=status, usage_source=source if f.usage is None else "provider",  # type: ignore[arg-type]
-            response_model=f.response_model, finish_reason=f.finish_reason, tool_calls=f.tool_calls,
-            error_type=error_type, response_id=f.response_id, raw_usage=f.raw_usage,
-            provider_cost=f.provider_cost, service_tier=f.service_tier,
+            usage, status=status, usage_source=source if usage is None else "provider",  # type: ignore[arg-type]
+            response_model=f[1], finish_reason=f[2], tool_calls=f[3], error_type=error_type, response_id=f[4],
+            raw_usage=f[5], provider_cost=f[6], service_tier=f[7],
         )  # fmt: skip
 
     # -- attempts ------------------------------------------------------------------------------------
@@ -101,10 +98,13 @@ class Call:
 
     def next_attempt(self) -> None:
         """The SDK sends the request again: a new event with the next attempt number (budgets re-checked)."""
-        self.attempt += 1
+        h = self.handle
+        if h is None:
+            return
         self.handle = None
-        self.handle = start_call(self.provider, self.model, self.op, "stream" if self.stream else "generate",
-                                 self.is_async, self.kind, self.attempt)  # fmt: skip
+        self.handle = start_call(
+            h.provider, h.model, h.operation, h.method, h.is_async, h.kind, h.attempt + 1
+        )
 
     def refused(self, exc: BaseException) -> bool:
         """True if the endpoint rejected the injected ``stream_options``: remember it, send without."""

@@ -22,6 +22,17 @@ class Fields(NamedTuple):
 
 
 NO_FIELDS = Fields()
+_new = tuple.__new__
+
+
+def make_usage(i: Any, o: Any, c: Any, w: Any, r: Any) -> Usage:
+    """``Usage(i, o, c, w, r)``: built directly when the counts are plainly valid (the hot path),
+    else through ``Usage`` itself, which validates and names the bad field."""
+    plain = type(i) is type(o) is type(c) is type(w) is type(r) is int
+    if plain and (i | o | c | w | r) >= 0 and c + w <= i and r <= o:
+        usage: Usage = _new(Usage, (i, o, i + o, c, w, r))
+        return usage
+    return Usage(i, o, c, w, r)
 
 
 class RawUsage(Mapping[str, Any]):
@@ -60,8 +71,13 @@ def fields_of(obj: Any) -> dict[str, Any]:
 
 def extra_cost(usage: Any) -> float | None:
     """A provider-reported cost sent beside the token counts (OpenRouter ``usage.cost``)."""
-    extra = getattr(usage, "__pydantic_extra__", None)
-    cost = extra.get("cost") if extra else None
+    try:
+        extra = usage.__pydantic_extra__
+    except AttributeError:  # pydantic v1 or a plain object
+        extra = None
+    if not extra:
+        return None
+    cost = extra.get("cost")
     return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
 
 

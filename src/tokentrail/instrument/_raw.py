@@ -16,7 +16,7 @@ from ._log import warn_once
 if TYPE_CHECKING:
     from ._call import Call
 
-_pending: weakref.WeakKeyDictionary[Any, Call] = weakref.WeakKeyDictionary()
+_pending: dict[int, Call] = {}  # by id(response); a finalizer removes the entry before the id is reused
 
 
 def read_body(http: Any) -> Any:
@@ -34,12 +34,14 @@ def track(call: Call, response: Any) -> None:
     if not call.stream and http is not None and hasattr(http, "_content"):
         call.finish(dict_fields(read_body(http), call.provider))
         return
-    _pending[response] = call
-    weakref.finalize(response, _dropped, call, http)
+    _pending[id(response)] = call
+    weakref.finalize(response, _dropped, id(response), call, http)
 
 
-def _dropped(call: Call, http: Any) -> None:
+def _dropped(key: int, call: Call, http: Any) -> None:
     """The raw response was never parsed: use its body if it was read, else record usage missing."""
+    if _pending.get(key) is call:
+        del _pending[key]
     try:
         data = read_body(http) if http is not None and not call.stream else None
         call.finish(
@@ -53,13 +55,13 @@ def wrap_parse(original: Any) -> Any:
     """``_parse`` of the SDK's raw response classes: account the pending call with what was parsed."""
 
     def _parse(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = _pending.pop(self, None) if _pending else None
+        call = _pending.pop(id(self), None) if _pending else None
         if call is None:
             return original(self, *args, **kwargs)
         try:
             result = original(self, *args, **kwargs)
         except BaseException:
-            _pending[self] = call
+            _pending[id(self)] = call
             raise
         return call.succeeded(result)
 

@@ -1,12 +1,14 @@
 """Stream proxies: forward everything to the SDK's stream, watch each chunk in O(1), end exactly once.
 
 A stream ends by exhaustion (``ok``), or by ``close()``, ``__exit__``, an exception (KeyboardInterrupt
-included) or garbage collection before that (``partial``). The relaying generator never refers to its
-proxy, so dropping the proxy frees it at once (no reference cycle waiting for the collector).
+included) or garbage collection before that (``partial``). Collection is watched on the relaying
+generator, not the proxy: ``for chunk in client...create(stream=True)`` drops the proxy at once and
+keeps only the generator. The generator never refers to its proxy (no cycle waiting for the collector).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -85,11 +87,11 @@ class _Proxy:
     def __repr__(self) -> str:
         return repr(self.__wrapped__)
 
-    def __del__(self) -> None:
-        try:
-            self._tt_end("partial", None)
-        except BaseException:  # never raise from a finalizer (interpreter shutdown included)
-            pass
+
+def _watch(it: Any, end: End) -> Any:
+    """End the call as ``partial`` when the relaying generator is collected (if nothing ended it first)."""
+    weakref.finalize(it, end, "partial", None).atexit = False
+    return it
 
 
 class StreamProxy(_Proxy):
@@ -100,7 +102,7 @@ class StreamProxy(_Proxy):
     def __init__(self, stream: Any, see: See, end: End) -> None:
         object.__setattr__(self, "__wrapped__", stream)
         object.__setattr__(self, "_tt_end", end)
-        object.__setattr__(self, "_tt_iter", _relay(stream, see, end))
+        object.__setattr__(self, "_tt_iter", _watch(_relay(stream, see, end), end))
 
     def __iter__(self) -> Iterator[Any]:
         it: Iterator[Any] = self._tt_iter
@@ -134,7 +136,7 @@ class AsyncStreamProxy(_Proxy):
     def __init__(self, stream: Any, see: See, end: End) -> None:
         object.__setattr__(self, "__wrapped__", stream)
         object.__setattr__(self, "_tt_end", end)
-        object.__setattr__(self, "_tt_iter", _arelay(stream, see, end))
+        object.__setattr__(self, "_tt_iter", _watch(_arelay(stream, see, end), end))
 
     def __aiter__(self) -> AsyncIterator[Any]:
         it: AsyncIterator[Any] = self._tt_iter

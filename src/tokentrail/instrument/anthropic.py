@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import EventKind, Usage
 from ._call import Call
-from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage
+from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, make_usage
 from ._patch import Registry
 from ._wrap import async_request, async_sleep, sync_request, sync_sleep
 
@@ -20,7 +20,9 @@ def message_usage(u: Any) -> Usage:
     d = u if type(u) is dict else u.__dict__
     read = d.get("cache_read_input_tokens") or 0
     write = d.get("cache_creation_input_tokens") or 0
-    return Usage((d.get("input_tokens") or 0) + read + write, d.get("output_tokens") or 0, read, write)
+    return make_usage(
+        (d.get("input_tokens") or 0) + read + write, d.get("output_tokens") or 0, read, write, 0
+    )
 
 
 def _tools(content: Any) -> tuple[str, ...]:

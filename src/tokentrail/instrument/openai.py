@@ -9,7 +9,7 @@ from typing import Any
 from ..model import EventKind, Usage
 from ._call import Call
 from ._config import REJECTING, stream_usage
-from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, extra_cost
+from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, extra_cost, make_usage
 from ._patch import Registry
 from ._wrap import async_helper_close, async_request, async_sleep, sync_helper_close, sync_request, sync_sleep
 
@@ -25,6 +25,7 @@ _RESPONSE_DONE = frozenset(
 )
 _RAW_HEADER = "X-Stainless-Raw-Response"
 _EMPTY: dict[str, Any] = {}
+_new = tuple.__new__
 
 
 def chat_usage(u: Any) -> Usage:
@@ -33,7 +34,7 @@ def chat_usage(u: Any) -> Usage:
     p = d.get("prompt_tokens_details")
     pd = p.__dict__ if p is not None else _EMPTY
     c = d.get("completion_tokens_details")
-    return Usage(
+    return make_usage(
         d.get("prompt_tokens") or 0,
         d.get("completion_tokens") or 0,
         pd.get("cached_tokens") or 0,
@@ -46,7 +47,7 @@ def responses_usage(u: Any) -> Usage:
     d = u.__dict__
     i = d.get("input_tokens_details")
     o = d.get("output_tokens_details")
-    return Usage(
+    return make_usage(
         d.get("input_tokens") or 0,
         d.get("output_tokens") or 0,
         (i.__dict__.get("cached_tokens") or 0) if i is not None else 0,
@@ -58,8 +59,7 @@ def responses_usage(u: Any) -> Usage:
 def _choice_tools(choices: Any) -> tuple[str, ...]:
     names: list[str] = []
     for choice in choices:
-        message = choice.__dict__.get("message")
-        calls = message.__dict__.get("tool_calls") if message is not None else None
+        calls = choice.message.tool_calls
         for tc in calls or ():
             fn = tc.__dict__.get("function") or tc.__dict__.get("custom")
             if fn is not None:
@@ -72,16 +72,23 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
     d = r.__dict__
     u = d.get("usage")
     choices = d.get("choices") or ()
-    return Fields(
-        None if u is None else checked_usage(chat_usage, u, call.provider),
-        d.get("model"),
-        choices[0].finish_reason if choices else None,
-        _choice_tools(choices) if tools and choices else (),
-        d.get("id"),
-        None if u is None else RawUsage(u),
-        None if u is None else extra_cost(u),
-        d.get("service_tier"),
-    )
+    usage = raw = cost = None
+    if u is not None:
+        try:
+            usage = chat_usage(u)
+        except (TypeError, ValueError, AttributeError):
+            usage = checked_usage(chat_usage, u, call.provider)
+        raw, cost = RawUsage(u), extra_cost(u)
+    return _new(Fields, (
+        usage, d.get("model"), choices[0].finish_reason if choices else None,
+        _choice_tools(choices) if tools and choices and _has_tools(choices) else (),
+        d.get("id"), raw, cost, d.get("service_tier"),
+    ))  # fmt: skip
+
+
+def _has_tools(choices: Any) -> bool:
+    message = choices[0].__dict__.get("message")
+    return len(choices) > 1 or (message is not None and bool(message.tool_calls))
 
 
 def _response_fields(call: Call, r: Any) -> Fields:
@@ -103,13 +110,12 @@ def _response_fields(call: Call, r: Any) -> Fields:
 
 
 class ChunkWatcher:
-    """Chat and completions streams: usage arrives on one chunk (the last); hide it if we asked for it."""
+    """Chat and completions streams: usage arrives on one chunk (the last), when the request asked."""
 
-    __slots__ = ("call", "hide", "last", "usage_chunk")
+    __slots__ = ("call", "last", "usage_chunk")
 
     def __init__(self, call: Call) -> None:
         self.call = call
-        self.hide = call.injected
         self.last: Any = None
         self.usage_chunk: Any = None
 
@@ -120,8 +126,7 @@ class ChunkWatcher:
         self.usage_chunk = chunk
         if chunk.choices:
             self.last = chunk
-            return False
-        return self.hide
+        return False
 
     def fields(self) -> Fields:
         last, with_usage = self.last, self.usage_chunk
@@ -132,6 +137,28 @@ class ChunkWatcher:
             choices = last.choices
             f = f._replace(finish_reason=choices[0].finish_reason if choices else f.finish_reason)
         return f
+
+
+class InjectedChunkWatcher(ChunkWatcher):
+    """We asked for usage: the server then sends ``"usage": null`` on every chunk; unmark it, so that a
+    chunk's ``to_json()``/``model_dump(exclude_unset=True)`` is what it would have been, and hide the
+    usage-only chunk."""
+
+    __slots__ = ()
+
+    def see(self, chunk: Any) -> bool:
+        if chunk.usage is None:
+            self.last = chunk
+            try:
+                chunk.__pydantic_fields_set__.discard("usage")
+            except AttributeError:  # pydantic v1
+                pass
+            return False
+        self.usage_chunk = chunk
+        if chunk.choices:
+            self.last = chunk
+            return False
+        return True
 
 
 class ResponseWatcher:
@@ -192,7 +219,9 @@ class OpenAIAdapter:
         return _completion_fields(call, result)
 
     def watcher(self, call: Call) -> ChunkWatcher | ResponseWatcher:
-        return ResponseWatcher(call) if call.op == "responses" else ChunkWatcher(call)
+        if call.op == "responses":
+            return ResponseWatcher(call)
+        return InjectedChunkWatcher(call) if call.injected else ChunkWatcher(call)
 
     def is_rejection(self, call: Call, exc: BaseException) -> bool:
         """400/422 naming ``stream_options`` (Mistral, old Azure API versions, some compatible servers)."""
