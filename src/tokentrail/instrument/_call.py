@@ -158,7 +158,7 @@ class Call:
                 warn_once("stream accounting")
 
         proxy = AsyncStreamProxy if self.is_async else StreamProxy
-        return proxy(stream, watcher.see, end)
+        return proxy(stream, watcher, end)
 
 
 def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: bool) -> Call | None:

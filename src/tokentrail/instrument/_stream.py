@@ -10,33 +10,38 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from ._log import warn_once
 
-See = Callable[[Any], bool]  # True: the chunk was injected by tokentrail, hide it from the user
 End = Callable[[str, "BaseException | None"], None]
 
 
-def _ignore(chunk: Any) -> bool:
-    return False
+class Watcher(Protocol):
+    """Sees each chunk: ``see`` returns True for a chunk tokentrail caused (hidden from the user).
+    ``filter`` (optional) is the same as one generator, for the sync hot path: no call per chunk."""
+
+    def see(self, chunk: Any) -> bool: ...
 
 
-def _broken(where: str) -> See:
-    """A watcher raised: stop watching this stream (log once), never disturb the user's loop."""
-    warn_once(where)
-    return _ignore
-
-
-def _relay(stream: Any, see: See, end: End) -> Iterator[Any]:
-    try:
-        for chunk in stream:
-            try:
-                if see(chunk):
-                    continue
-            except Exception:
-                see = _broken("stream chunk")
+def _seeing(it: Iterator[Any], see: Callable[[Any], bool]) -> Iterator[Any]:
+    for chunk in it:
+        try:
+            if see(chunk):
+                continue
+        except Exception:  # a watcher bug: stop watching, never disturb the user's loop
+            warn_once("stream chunk")
             yield chunk
+            yield from it
+            return
+        yield chunk
+
+
+def _relay(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
+    filter_ = getattr(watcher, "filter", None)
+    it = iter(stream)
+    try:
+        yield from (filter_(it) if filter_ is not None else _seeing(it, watcher.see))
     except GeneratorExit:
         end("partial", None)
         raise
@@ -46,14 +51,16 @@ def _relay(stream: Any, see: See, end: End) -> Iterator[Any]:
     end("ok", None)
 
 
-async def _arelay(stream: Any, see: See, end: End) -> AsyncIterator[Any]:
+async def _arelay(stream: Any, watcher: Watcher, end: End) -> AsyncIterator[Any]:
+    see = watcher.see
     try:
         async for chunk in stream:
             try:
                 if see(chunk):
                     continue
             except Exception:
-                see = _broken("stream chunk")
+                warn_once("stream chunk")
+                see = _ignore
             yield chunk
     except GeneratorExit:
         end("partial", None)
@@ -62,6 +69,10 @@ async def _arelay(stream: Any, see: See, end: End) -> AsyncIterator[Any]:
         end("partial", exc)
         raise
     end("ok", None)
+
+
+def _ignore(chunk: Any) -> bool:
+    return False
 
 
 class _Proxy:
@@ -99,10 +110,10 @@ class StreamProxy(_Proxy):
 
     __slots__ = ()
 
-    def __init__(self, stream: Any, see: See, end: End) -> None:
+    def __init__(self, stream: Any, watcher: Watcher, end: End) -> None:
         object.__setattr__(self, "__wrapped__", stream)
         object.__setattr__(self, "_tt_end", end)
-        object.__setattr__(self, "_tt_iter", _watch(_relay(stream, see, end), end))
+        object.__setattr__(self, "_tt_iter", _watch(_relay(stream, watcher, end), end))
 
     def __iter__(self) -> Iterator[Any]:
         it: Iterator[Any] = self._tt_iter
@@ -133,10 +144,10 @@ class AsyncStreamProxy(_Proxy):
 
     __slots__ = ()
 
-    def __init__(self, stream: Any, see: See, end: End) -> None:
+    def __init__(self, stream: Any, watcher: Watcher, end: End) -> None:
         object.__setattr__(self, "__wrapped__", stream)
         object.__setattr__(self, "_tt_end", end)
-        object.__setattr__(self, "_tt_iter", _watch(_arelay(stream, see, end), end))
+        object.__setattr__(self, "_tt_iter", _watch(_arelay(stream, watcher, end), end))
 
     def __aiter__(self) -> AsyncIterator[Any]:
         it: AsyncIterator[Any] = self._tt_iter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 from ..model import EventKind, Usage
@@ -128,6 +129,28 @@ class ChunkWatcher:
             self.last = chunk
         return False
 
+    def filter(self, it: Iterator[Any]) -> Iterator[Any]:
+        """``see`` as one generator (the sync hot path)."""
+        last = None
+        try:
+            for chunk in it:
+                try:
+                    usage = chunk.usage
+                except AttributeError:  # not a chunk of this SDK: stop watching
+                    yield chunk
+                    yield from it
+                    return
+                if usage is not None:
+                    self.usage_chunk = chunk
+                    if not chunk.choices:
+                        yield chunk
+                        continue
+                last = chunk
+                yield chunk
+        finally:
+            if last is not None:
+                self.last = last
+
     def fields(self) -> Fields:
         last, with_usage = self.last, self.usage_chunk
         if last is None and with_usage is None:
@@ -159,6 +182,31 @@ class InjectedChunkWatcher(ChunkWatcher):
             self.last = chunk
             return False
         return True
+
+    def filter(self, it: Iterator[Any]) -> Iterator[Any]:
+        last = None
+        try:
+            for chunk in it:
+                try:
+                    usage = chunk.usage
+                except AttributeError:  # not a chunk of this SDK: stop watching
+                    yield chunk
+                    yield from it
+                    return
+                if usage is None:
+                    try:
+                        chunk.__pydantic_fields_set__.discard("usage")
+                    except AttributeError:  # pydantic v1
+                        pass
+                else:
+                    self.usage_chunk = chunk
+                    if not chunk.choices:
+                        continue  # the usage-only chunk we asked for
+                last = chunk
+                yield chunk
+        finally:
+            if last is not None:
+                self.last = last
 
 
 class ResponseWatcher:
