@@ -8,29 +8,27 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..model import Cost, Totals
+from .format import fmt_cost, fmt_ms
+from .table import (
+    TABLE_CSS,
+    TOKEN_COLUMNS,
+    Table,
+    html_table,
+    markdown_lines,
+    md_cell,
+    text_lines,
+    token_cells,
+)
 
 if TYPE_CHECKING:
     from ..runs import Run, Tracker
 
 
-def fmt_cost(cost: float | None, currency: str = "USD") -> str:
-    """``$0.001234`` (or ``n/a`` when unpriced: never a silent 0)."""
-    if cost is None:
-        return "n/a"
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{symbol}{cost:.6f}" if cost < 1 else f"{symbol}{cost:,.4f}"
+__all__ = ["Report", "Table", "fmt_cost", "fmt_ms"]
 
 
-def fmt_ms(ms: float) -> str:
-    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
-
-
-_COLUMNS = ("calls", "errors", "input", "output", "cached", "reasoning", "cost")
-
-
-def _row(name: str, t: Totals) -> list[str]:
-    return [name, str(t.calls), str(t.errors), f"{t.input_tokens:,}", f"{t.output_tokens:,}",
-            f"{t.cached_input_tokens:,}", f"{t.reasoning_tokens:,}", fmt_cost(t.cost)]  # fmt: skip
+def _rows(totals: Mapping[str, Totals]) -> list[list[str]]:
+    return [[name, *token_cells(t)] for name, t in totals.items()]
 
 
 @dataclass(frozen=True)
@@ -100,9 +98,9 @@ class Report:
     def _tables(self) -> list[tuple[str, list[list[str]]]]:
         out = []
         if self.by_model:
-            out.append(("model", [_row(k, v) for k, v in self.by_model.items()]))
+            out.append(("model", _rows(self.by_model)))
         if self.by_tool:
-            out.append(("tool", [_row(k, v) for k, v in self.by_tool.items()]))
+            out.append(("tool", _rows(self.by_tool)))
         return out
 
     def _budget_lines(self) -> list[str]:
@@ -121,10 +119,7 @@ class Report:
         lines += [f"  {k:<14} {v}" for k, v in self._summary()]
         lines += [f"  {line}" for line in self._budget_lines()]
         for label, rows in self._tables():
-            header = [label, *_COLUMNS]
-            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-            lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
-            lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+            lines += [f"  {line}" for line in text_lines([label, *TOKEN_COLUMNS], rows)]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -135,15 +130,11 @@ class Report:
 
     # --- markdown -------------------------------------------------------------------------------------
     def _repr_markdown_(self) -> str:
-        def cell(s: str) -> str:
-            return html.escape(s).replace("|", "\\|")
-
-        out = [f"**{cell(self.title)}** · {cell(self.status)}", "", "| | |", "|---|---|"]
-        out += [f"| {k} | {cell(v)} |" for k, v in self._summary()]
-        out += [f"\n{cell(line)}" for line in self._budget_lines()]
+        out = [f"**{md_cell(self.title)}** · {md_cell(self.status)}", "", "| | |", "|---|---|"]
+        out += [f"| {k} | {md_cell(v)} |" for k, v in self._summary()]
+        out += [f"\n{md_cell(line)}" for line in self._budget_lines()]
         for label, rows in self._tables():
-            out += ["", "| " + " | ".join([label, *_COLUMNS]) + " |", "|" + "---|" * (len(_COLUMNS) + 1)]
-            out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+            out += ["", *markdown_lines([label, *TOKEN_COLUMNS], rows)]
         return "\n".join(out)
 
     # --- html -----------------------------------------------------------------------------------------
@@ -155,19 +146,13 @@ class Report:
             for k, v in self._summary()
         )
         budgets = "".join(f"<div class='tt-budget'>{e(line)}</div>" for line in self._budget_lines())
-        tables = ""
-        for label, rows in self._tables():
-            head = "".join(f"<th>{e(h)}</th>" for h in [label, *_COLUMNS])
-            body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
-            tables += f"<table class='tt-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        tables = "".join(html_table([label, *TOKEN_COLUMNS], rows) for label, rows in self._tables())
         return (
             "<div class='tokentrail-report' style='font-family:sans-serif;font-size:13px'>"
             "<style>.tokentrail-report .tt-stats{display:flex;flex-wrap:wrap;gap:12px;margin:6px 0}"
             ".tokentrail-report .tt-k{color:#666;font-size:11px}.tokentrail-report .tt-v{font-weight:600}"
             ".tokentrail-report .tt-tag{background:#eef;border-radius:3px;padding:0 4px;font-size:11px}"
-            ".tokentrail-report table{border-collapse:collapse;margin-top:6px}"
-            ".tokentrail-report td,.tokentrail-report th{padding:2px 8px;text-align:right}"
-            ".tokentrail-report td:first-child,.tokentrail-report th:first-child{text-align:left}</style>"
+            f"{TABLE_CSS.format(root='.tokentrail-report')}</style>"
             f"<div><b>{e(self.title)}</b> · {e(self.status)} {tags}</div>"
             f"<div class='tt-stats'>{cells}</div>{budgets}{tables}</div>"
         )
