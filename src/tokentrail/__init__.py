@@ -39,31 +39,8 @@ if TYPE_CHECKING:
     from .report import Report
 
 
-def price_for(model: str, provider: str | None = None) -> Price | None:
-    """The rates tokentrail uses for ``model`` (per million tokens, with their source), or None."""
-    return _PRICES.price_for(model, provider)
-
-
-def set_price(
-    model: str,
-    *,
-    input_per_mtok: float,
-    output_per_mtok: float,
-    cached_input_per_mtok: float | None = None,
-    cache_write_per_mtok: float | None = None,
-    reasoning_per_mtok: float | None = None,
-    provider: str | None = None,
-) -> Price:
-    """Override or add a model's price (USD per million tokens); wins over the bundled table."""
-    return _PRICES.set_price(
-        model,
-        input_per_mtok=input_per_mtok,
-        output_per_mtok=output_per_mtok,
-        cached_input_per_mtok=cached_input_per_mtok,
-        cache_write_per_mtok=cache_write_per_mtok,
-        reasoning_per_mtok=reasoning_per_mtok,
-        provider=provider,
-    )
+price_for = _PRICES.price_for  # the rates used for a model (per million tokens, with their source)
+set_price = _PRICES.set_price  # override or add a model's price; wins over the bundled table
 
 
 def instrument() -> None:
