@@ -62,9 +62,11 @@ def test_chat_stream_asks_for_usage_and_hides_the_extra_chunk(
 def test_chat_stream_helper_parse_and_raw_variants(local_model: LocalModel, openai_client: Any) -> None:
     completions = openai_client.chat.completions
     with tt.track_usage() as run, served(local_model) as s:
-        with completions.stream(model=MODEL, messages=MSGS, max_tokens=8, stop=["<"]) as helper:
+        with completions.stream(
+            model=MODEL, messages=MSGS, max_tokens=12, stop=["<"], temperature=0
+        ) as helper:
             assert helper.get_final_completion().usage is None  # exactly as uninstrumented
-        parsed = completions.parse(model=MODEL, messages=MSGS, max_tokens=8, stop=["<"])
+        parsed = completions.parse(model=MODEL, messages=MSGS, max_tokens=12, stop=["<"], temperature=0)
         raw = completions.with_raw_response.create(model=MODEL, messages=MSGS, max_tokens=3)
         with completions.with_streaming_response.create(model=MODEL, messages=MSGS, max_tokens=3) as resp:
             streamed_parse = resp.parse()
@@ -120,7 +122,9 @@ async def test_async_chat_stream_and_responses(local_model: LocalModel, async_op
                 model=MODEL, messages=MSGS, max_tokens=3, stream=True
             )
             chunks = [c async for c in stream]
-            helper_call = client.chat.completions.stream(model=MODEL, messages=MSGS, max_tokens=8, stop=["<"])
+            helper_call = client.chat.completions.stream(
+                model=MODEL, messages=MSGS, max_tokens=12, stop=["<"], temperature=0
+            )
             async with helper_call as helper:
                 await helper.get_final_completion()
             await client.responses.create(model=MODEL, input="Hi", max_output_tokens=2)
