@@ -26,6 +26,9 @@ OWNERS: list[tuple[type, str]] = [
     (chat_helpers.ChatCompletionStream, "close"), (chat_helpers.AsyncChatCompletionStream, "close"),
     (anthropic._base_client.SyncAPIClient, "request"), (anthropic._base_client.AsyncAPIClient, "request"),
     (anthropic._response.BaseAPIResponse, "_parse"),
+    (openai._response.APIResponse, "close"), (openai._response.AsyncAPIResponse, "close"),
+    (anthropic._response.APIResponse, "close"), (anthropic._response.AsyncAPIResponse, "close"),
+    (anthropic._base_client.SyncAPIClient, "_sleep_for_retry"),
     (threading.Thread, "start"), (threading.Thread, "_bootstrap_inner"), (ThreadPoolExecutor, "submit"),
 ]  # fmt: skip
 

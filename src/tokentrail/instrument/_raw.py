@@ -51,6 +51,34 @@ def _dropped(key: int, call: Call, http: Any) -> None:
         warn_once("raw response")
 
 
+def _closed(response: Any) -> None:
+    call = _pending.pop(id(response), None) if _pending else None
+    if call is not None:
+        _dropped(id(response), call, getattr(response, "http_response", None))
+
+
+def sync_close(original: Any) -> Any:
+    """``close()`` of a raw response never parsed (a ``with_streaming_response`` block ended): record it."""
+
+    def close(self: Any) -> Any:
+        try:
+            return original(self)
+        finally:
+            _closed(self)
+
+    return close
+
+
+def async_close(original: Any) -> Any:
+    async def close(self: Any) -> Any:
+        try:
+            return await original(self)
+        finally:
+            _closed(self)
+
+    return close
+
+
 def wrap_parse(original: Any) -> Any:
     """``_parse`` of the SDK's raw response classes: account the pending call with what was parsed."""
 

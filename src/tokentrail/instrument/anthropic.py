@@ -119,6 +119,13 @@ class AnthropicAdapter:
 ADAPTER = AnthropicAdapter()
 
 
+def _module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
 def patch(registry: Registry) -> None:
     """Patch the anthropic SDK's classes (the streaming helpers close through the raw stream)."""
     import anthropic
@@ -140,8 +147,13 @@ def patch(registry: Registry) -> None:
     if hasattr(base.SyncAPIClient, "_sleep_for_retry"):
         registry.patch("anthropic", base.SyncAPIClient, "_sleep_for_retry", sync_sleep)
         registry.patch("anthropic", base.AsyncAPIClient, "_sleep_for_retry", async_sleep)
-    from ._raw import wrap_parse
+    from ._raw import async_close, sync_close, wrap_parse
 
     for cls in ADAPTER.raw_types:
         if "_parse" in cls.__dict__:
             registry.patch("anthropic", cls, "_parse", wrap_parse)
+    response = _module("anthropic._response")
+    for name, wrap in (("APIResponse", sync_close), ("AsyncAPIResponse", async_close)):
+        owner = getattr(response, name, None)
+        if isinstance(owner, type) and "close" in owner.__dict__:
+            registry.patch("anthropic", owner, "close", wrap)

@@ -305,11 +305,16 @@ def patch(registry: Registry) -> None:
     if hasattr(base.SyncAPIClient, "_sleep_for_retry"):
         registry.patch("openai", base.SyncAPIClient, "_sleep_for_retry", sync_sleep)
         registry.patch("openai", base.AsyncAPIClient, "_sleep_for_retry", async_sleep)
-    from ._raw import wrap_parse
+    from ._raw import async_close, sync_close, wrap_parse
 
     for cls in ADAPTER.raw_types:
         if "_parse" in cls.__dict__:
             registry.patch("openai", cls, "_parse", wrap_parse)
+    response = _module("openai._response")
+    for name, wrap in (("APIResponse", sync_close), ("AsyncAPIResponse", async_close)):
+        owner = getattr(response, name, None)
+        if isinstance(owner, type) and "close" in owner.__dict__:
+            registry.patch("openai", owner, "close", wrap)
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
