@@ -18,12 +18,12 @@ from ._patch import REGISTRY
 
 SDKS = ("openai", "anthropic")
 _lock = threading.RLock()
-_hook: ImportHook | None = None
+_active_hook: ImportHook | None = None
 
 
 def _patch_sdk(name: str) -> None:
     with _lock:
-        if _hook is None or REGISTRY.patched(name):
+        if _active_hook is None or REGISTRY.patched(name):
             return
         try:
             importlib.import_module(f"{__name__}.{name}").patch(REGISTRY)
@@ -34,32 +34,32 @@ def _patch_sdk(name: str) -> None:
 
 def instrument() -> None:
     """Patch openai and anthropic (now, or when imported), and carry runs into threads; idempotent."""
-    global _hook
+    global _active_hook
     with _lock:
-        if _hook is not None:
+        if _active_hook is not None:
             return
-        _hook = ImportHook(SDKS, _patch_sdk)
+        _active_hook = ImportHook(SDKS, _patch_sdk)
         from . import threads
 
         threads.patch(REGISTRY)
         for name in SDKS:
             if name in sys.modules:
                 _patch_sdk(name)
-        _hook.install()
+        _active_hook.install()
 
 
 def uninstrument() -> None:
     """Remove the import hook and restore every patched class attribute to its original object."""
-    global _hook
+    global _active_hook
     with _lock:
-        if _hook is not None:
-            _hook.remove()
-            _hook = None
+        if _active_hook is not None:
+            _active_hook.remove()
+            _active_hook = None
         REGISTRY.restore()
 
 
 def is_instrumented() -> bool:
-    return _hook is not None
+    return _active_hook is not None
 
 
 class _Package(types.ModuleType):
