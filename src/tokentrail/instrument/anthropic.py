@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from ..model import EventKind, Usage
 from ._call import Call
 from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, make_usage
 from ._patch import Registry
-from ._wrap import async_request, async_sleep, sync_request, sync_sleep
+from ._stainless import patch_client
 
 _OPERATIONS: dict[str, tuple[str, EventKind]] = {"/v1/messages": ("messages", "llm")}
 _COUNTS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
@@ -119,41 +118,6 @@ class AnthropicAdapter:
 ADAPTER = AnthropicAdapter()
 
 
-def _module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
 def patch(registry: Registry) -> None:
     """Patch the anthropic SDK's classes (the streaming helpers close through the raw stream)."""
-    import anthropic
-
-    base = importlib.import_module("anthropic._base_client")
-    ADAPTER.stream_types = (anthropic.Stream, anthropic.AsyncStream)
-    raw: list[Any] = []
-    for mod, name in (
-        ("anthropic._response", "BaseAPIResponse"),
-        ("anthropic._legacy_response", "LegacyAPIResponse"),
-    ):
-        try:
-            raw.append(getattr(importlib.import_module(mod), name))
-        except (ImportError, AttributeError):
-            pass
-    ADAPTER.raw_types = tuple(raw)
-    registry.patch("anthropic", base.SyncAPIClient, "request", sync_request(ADAPTER))
-    registry.patch("anthropic", base.AsyncAPIClient, "request", async_request(ADAPTER))
-    if hasattr(base.SyncAPIClient, "_sleep_for_retry"):
-        registry.patch("anthropic", base.SyncAPIClient, "_sleep_for_retry", sync_sleep)
-        registry.patch("anthropic", base.AsyncAPIClient, "_sleep_for_retry", async_sleep)
-    from ._raw import async_close, sync_close, wrap_parse
-
-    for cls in ADAPTER.raw_types:
-        if "_parse" in cls.__dict__:
-            registry.patch("anthropic", cls, "_parse", wrap_parse)
-    response = _module("anthropic._response")
-    for name, wrap in (("APIResponse", sync_close), ("AsyncAPIResponse", async_close)):
-        owner = getattr(response, name, None)
-        if isinstance(owner, type) and "close" in owner.__dict__:
-            registry.patch("anthropic", owner, "close", wrap)
+    patch_client(registry, "anthropic", ADAPTER)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,8 @@ from ._call import Call
 from ._config import REJECTING, stream_usage
 from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, extra_cost, make_usage
 from ._patch import Registry
-from ._wrap import async_helper_close, async_request, async_sleep, sync_helper_close, sync_request, sync_sleep
+from ._stainless import optional_module, patch_client
+from ._wrap import async_helper_close, sync_helper_close
 
 _OPERATIONS: dict[str, tuple[str, EventKind]] = {
     "/chat/completions": ("chat", "llm"),
@@ -282,44 +282,14 @@ class OpenAIAdapter:
 ADAPTER = OpenAIAdapter()
 
 
-def _module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
 def patch(registry: Registry) -> None:
-    """Patch the openai SDK's classes (1.x-3.x: whatever of these exists)."""
-    import openai
-
-    base = importlib.import_module("openai._base_client")
-    ADAPTER.stream_types = (openai.Stream, openai.AsyncStream)
-    raw = [
-        getattr(_module("openai._response"), "BaseAPIResponse", None),
-        getattr(_module("openai._legacy_response"), "LegacyAPIResponse", None),
-    ]
-    ADAPTER.raw_types = tuple(t for t in raw if isinstance(t, type))
-    registry.patch("openai", base.SyncAPIClient, "request", sync_request(ADAPTER))
-    registry.patch("openai", base.AsyncAPIClient, "request", async_request(ADAPTER))
-    if hasattr(base.SyncAPIClient, "_sleep_for_retry"):
-        registry.patch("openai", base.SyncAPIClient, "_sleep_for_retry", sync_sleep)
-        registry.patch("openai", base.AsyncAPIClient, "_sleep_for_retry", async_sleep)
-    from ._raw import async_close, sync_close, wrap_parse
-
-    for cls in ADAPTER.raw_types:
-        if "_parse" in cls.__dict__:
-            registry.patch("openai", cls, "_parse", wrap_parse)
-    response = _module("openai._response")
-    for name, wrap in (("APIResponse", sync_close), ("AsyncAPIResponse", async_close)):
-        owner = getattr(response, name, None)
-        if isinstance(owner, type) and "close" in owner.__dict__:
-            registry.patch("openai", owner, "close", wrap)
+    """Patch the openai SDK's classes (1.x-3.x: whatever of these exists), and its stream helpers."""
+    patch_client(registry, "openai", ADAPTER)
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
     ):
-        m = _module(mod)
+        m = optional_module(mod)
         if m is not None and hasattr(m, sync_name):
             registry.patch("openai", getattr(m, sync_name), "close", sync_helper_close)
             registry.patch("openai", getattr(m, async_name), "close", async_helper_close)
