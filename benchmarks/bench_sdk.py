@@ -102,30 +102,17 @@ class Tokentrail:
 
 
 def _otel_compat() -> str:
-    """opentelemetry-instrumentation-openai-v2 2.4b0 expects an older opentelemetry-util-genai than 1.3b0:
-    ``util.genai.instruments`` is gone and the handler's API changed. Give it the two histogram factories
-    it imports and use its own classic path (span + duration/token histograms + log events)."""
-    try:
-        import opentelemetry.util.genai.instruments  # noqa: F401
-    except ModuleNotFoundError:
-        import types
+    """The peer exactly as installed (the versions pinned in pyproject's test extra), in its default
+    configuration: no stand-ins, no forced path. Names the versions and the path it takes by itself."""
+    from importlib.metadata import version
 
-        from opentelemetry.semconv._incubating.metrics import gen_ai_metrics
+    from opentelemetry.util.genai.utils import is_experimental_mode
 
-        shim = types.ModuleType("opentelemetry.util.genai.instruments")
-        shim.create_duration_histogram = lambda meter: meter.create_histogram(  # type: ignore[attr-defined]
-            name=gen_ai_metrics.GEN_AI_CLIENT_OPERATION_DURATION,
-            unit="s",
-            description="GenAI operation duration",
-        )
-        shim.create_token_histogram = lambda meter: meter.create_histogram(  # type: ignore[attr-defined]
-            name=gen_ai_metrics.GEN_AI_CLIENT_TOKEN_USAGE, unit="{token}", description="GenAI token usage"
-        )
-        sys.modules[shim.__name__] = shim
-    import opentelemetry.instrumentation.openai_v2 as v2
-
-    v2.is_experimental_mode = lambda: False  # type: ignore[attr-defined]
-    return "; otel-openai-v2 on its classic path (spans, metrics, events), see _otel_compat"
+    path = "latest-experimental semconv" if is_experimental_mode() else "classic"
+    return (
+        f"; otel-openai-v2 {version('opentelemetry-instrumentation-openai-v2')} with util-genai"
+        f" {version('opentelemetry-util-genai')}, as installed ({path} path, its default)"
+    )
 
 
 class OTel:
