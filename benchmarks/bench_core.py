@@ -16,13 +16,16 @@ N = 20_000
 REPEATS = 7
 
 
-def per_call_us(fn: Callable[[], object], n: int = N) -> float:
-    """Best-of-REPEATS mean microseconds per call (best of: least disturbed by the machine)."""
+def per_call_us(fn: Callable[[], object], n: int = N, settle: Callable[[], object] | None = None) -> float:
+    """Best-of-REPEATS mean microseconds per call (best of: least disturbed by the machine); ``settle``
+    runs once at the end, timed (reading the totals: calls still queued for the fold count)."""
     samples = []
     for _ in range(REPEATS):
         t0 = time.perf_counter()
         for _ in range(n):
             fn()
+        if settle is not None:
+            settle()
         samples.append((time.perf_counter() - t0) / n * 1e6)
     return min(samples)
 
@@ -60,11 +63,24 @@ def main() -> None:
         with tt.track_usage("fill"):
             for _ in range(fill):
                 record()
-        with tt.track_usage("bench"):
-            us = per_call_us(record, 5_000)
+        with tt.track_usage("bench") as run:
+            us = per_call_us(record, 5_000, lambda: run.usage)
         rows.append((f"record() in a run, ledger at {fill:,} events", us, us / floor_us))
-    outside = per_call_us(record, 5_000)
+    outside = per_call_us(record, 5_000, lambda: tt.tracker().usage)
     rows.append(("record() outside any run", outside, outside / floor_us))
+    tt.tracker().reset()
+    with tt.track_usage("bench"):
+        led = tt.tracker().ledger
+        fold_at, led.fold_at = led.fold_at, 10**9
+        try:
+            queued = per_call_us(record, 5_000, led.pending.clear)
+        finally:
+            led.fold_at = fold_at
+    rows.append(("  of which on the caller's path (queued)", queued, queued / floor_us))
+    tt.tracker().reset()
+    with tt.on("usage", lambda event: None), tt.track_usage("bench"):
+        eager = per_call_us(record, 5_000)
+    rows.append(("record() with a usage handler (no queue)", eager, eager / floor_us))
     price_us = per_call_us(lambda: PRICES.cost("gpt-4o-mini", "openai", usage))
     rows.append(("price one call (cached rates)", price_us, price_us / floor_us))
     ms = import_ms()

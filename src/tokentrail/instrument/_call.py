@@ -68,14 +68,8 @@ class Call:
         self, f: Fields, status: str = "ok", error_type: str | None = None, source: str | None = None
     ) -> None:
         handle = self.handle
-        if handle is None or handle.done:
-            return
-        usage = f[0]
-        handle.finish(
-            usage, status=status, usage_source=source if usage is None else "provider",  # type: ignore[arg-type]
-            response_model=f[1], finish_reason=f[2], tool_calls=f[3], error_type=error_type, response_id=f[4],
-            raw_usage=f[5], provider_cost=f[6], service_tier=f[7],
-        )  # fmt: skip
+        if handle is not None:
+            handle.conclude(f, status, error_type, source if f[0] is None else None)  # type: ignore[arg-type]
 
     # -- attempts ------------------------------------------------------------------------------------
     def attempt_failed(self, client: Any, response: Any) -> None:
@@ -135,13 +129,17 @@ class Call:
             if isinstance(result, adapter.raw_types):
                 track(self, result)
                 return result
-            f = adapter.result_fields(self, result)
-            if f is None:
-                f = dict_fields(result, self.provider)
-            self.finish(f, "ok", None, "missing")
+            handle = self.handle
+            if handle is not None:
+                handle.settle(self.read, result)  # read now, or when the totals are next read
         except Exception:
             warn_once("result accounting")
         return result
+
+    def read(self, result: Any) -> Fields:
+        """What a parsed result reports (run by the core, maybe later and on another thread)."""
+        f = self.adapter.result_fields(self, result)
+        return dict_fields(result, self.provider) if f is None else f
 
     def watch(self, stream: Any) -> Any:
         watcher = self.adapter.watcher(self)

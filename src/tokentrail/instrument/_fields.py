@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..model import Usage, normalize_usage
+from ..model import NO_OUTCOME, Outcome, Usage, normalize_usage, usage_of
 
-
-class Fields(NamedTuple):
-    """The keyword arguments of ``CallHandle.finish`` that come from the provider's answer."""
-
-    usage: Usage | None = None
-    response_model: str | None = None
-    finish_reason: str | None = None
-    tool_calls: tuple[str, ...] = ()
-    response_id: str | None = None
-    raw_usage: Mapping[str, Any] | None = None
-    provider_cost: float | None = None
-    service_tier: str | None = None
-
-
-NO_FIELDS = Fields()
+Fields = Outcome  # the core's name for what a finished call reported
+NO_FIELDS = NO_OUTCOME
 _new = tuple.__new__
 
 
-def make_usage(i: Any, o: Any, c: Any, w: Any, r: Any) -> Usage:
-    """``Usage(i, o, c, w, r)``: built directly when the counts are plainly valid (the hot path),
-    else through ``Usage`` itself, which validates and names the bad field."""
-    plain = type(i) is type(o) is type(c) is type(w) is type(r) is int
-    if plain and (i | o | c | w | r) >= 0 and c + w <= i and r <= o:
-        usage: Usage = _new(Usage, (i, o, i + o, c, w, r))
-        return usage
-    return Usage(i, o, c, w, r)
+make_usage = usage_of  # the core's validated fast path
 
 
 class RawUsage(Mapping[str, Any]):

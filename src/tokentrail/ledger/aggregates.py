@@ -7,9 +7,17 @@ of the per-model accumulators (a handful), computed when read.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..model import Accumulator, Cost, CostStatus, Totals, UsageEvent
+
+Group = tuple[bool, "str | None", str, "str | None"]  # is a tool span, provider, model, tool
+NO_MODEL = "(no model)"
+
+
+def group_of(e: UsageEvent) -> Group:
+    """The accumulators an event adds to: its (provider, model), unless a tool span, and its tool."""
+    return (e[1] == "tool", e[2], e[12] or e[3] or NO_MODEL, e[17])
 
 
 def merged(accs: Iterable[Accumulator]) -> Accumulator:
@@ -21,18 +29,28 @@ def merged(accs: Iterable[Accumulator]) -> Accumulator:
 
 
 class Aggregates:
-    """O(1) per event; events themselves are kept up to a cap, the totals stay exact past it."""
+    """O(1) per event; events themselves are kept up to a cap, the totals stay exact past it.
 
-    __slots__ = ("events", "models", "tools")
+    ``sync`` (the ledger's ``fold``) is called before every read, so calls still queued count.
+    """
 
-    def __init__(self, max_events: int | None) -> None:
+    __slots__ = ("_events", "_sync", "models", "tools")
+
+    def __init__(self, max_events: int | None, sync: Callable[[], None] | None = None) -> None:
         self.models: dict[tuple[str | None, str], Accumulator] = {}
         self.tools: dict[str, Accumulator] = {}
-        self.events: deque[UsageEvent] = deque(maxlen=max_events)
+        self._events: deque[UsageEvent] = deque(maxlen=max_events)
+        self._sync = sync
+
+    @property
+    def events(self) -> deque[UsageEvent]:
+        if self._sync is not None:
+            self._sync()
+        return self._events
 
     def add(self, e: UsageEvent) -> None:
         if e[1] != "tool":
-            key = (e[2], e[12] or e[3] or "(no model)")
+            key = (e[2], e[12] or e[3] or NO_MODEL)
             acc = self.models.get(key)
             if acc is None:
                 acc = self.models[key] = Accumulator()
@@ -43,10 +61,27 @@ class Aggregates:
             if acc is None:
                 acc = self.tools[tool] = Accumulator()
             acc.add(e)
-        self.events.append(e)
+        self._events.append(e)
+
+    def absorb(self, group: Group, delta: Accumulator, events: Iterable[UsageEvent]) -> None:
+        """Add a batch: ``delta`` is the sum of ``events``, which share one (kind, provider, model, tool)."""
+        is_tool, provider, model, tool = group
+        if not is_tool:
+            acc = self.models.get((provider, model))
+            if acc is None:
+                acc = self.models[(provider, model)] = Accumulator()
+            acc.merge(delta)
+        if tool is not None:
+            acc = self.tools.get(tool)
+            if acc is None:
+                acc = self.tools[tool] = Accumulator()
+            acc.merge(delta)
+        self._events.extend(events)
 
     def total(self) -> Accumulator:
         """Everything in this scope: the LLM calls (by model) plus the tool spans' count and time."""
+        if self._sync is not None:
+            self._sync()
         # tuple(...) copies in one C call under the GIL: safe while another thread adds a model
         out = merged(tuple(self.models.values()))
         for acc in tuple(self.tools.values()):
@@ -66,16 +101,22 @@ class Aggregates:
                     source="sum", status=status)  # fmt: skip
 
     def by_model(self) -> dict[str, Totals]:
+        if self._sync is not None:
+            self._sync()
         groups: dict[str, Accumulator] = {}
         for (_, model), acc in tuple(self.models.items()):
             groups.setdefault(model, Accumulator()).merge(acc)
         return {k: v.snapshot() for k, v in groups.items()}
 
     def by_provider(self) -> dict[str, Totals]:
+        if self._sync is not None:
+            self._sync()
         groups: dict[str, Accumulator] = {}
         for (provider, _), acc in tuple(self.models.items()):
             groups.setdefault(provider or "unknown", Accumulator()).merge(acc)
         return {k: v.snapshot() for k, v in groups.items()}
 
     def by_tool(self) -> dict[str, Totals]:
+        if self._sync is not None:
+            self._sync()
         return {k: v.snapshot() for k, v in tuple(self.tools.items())}

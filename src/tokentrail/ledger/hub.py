@@ -119,6 +119,7 @@ class Hub:
         self._subs: dict[str, tuple[Subscription, ...]] = {}
         self._lock = threading.Lock()
         self.runner = _AsyncRunner()
+        self.watching_usage = False  # a ``usage`` subscriber exists: each event is needed as it happens
 
     def subscribe(self, kind: str, fn: Callable[[Any], Any]) -> Subscription:
         if kind not in KINDS:
@@ -128,11 +129,13 @@ class Hub:
         sub = Subscription(self, kind, fn)
         with self._lock:
             self._subs[kind] = (*self._subs.get(kind, ()), sub)
+            self.watching_usage = bool(self._subs.get("usage"))
         return sub
 
     def remove(self, sub: Subscription) -> None:
         with self._lock:
             self._subs[sub.kind] = tuple(s for s in self._subs.get(sub.kind, ()) if s is not sub)
+            self.watching_usage = bool(self._subs.get("usage"))
 
     def has(self, kind: str) -> bool:
         return bool(self._subs.get(kind))

@@ -1,50 +1,119 @@
-"""The append-only ledger: events in, exact totals updated under a short lock, subscribers told after."""
+"""The append-only ledger: events in, exact totals updated under a short lock, subscribers told after.
+
+When nobody needs each event as it happens (no ``usage`` subscriber, no budget), a finished call is
+only queued (one deque append, no lock); it is built, priced and added to the totals in a batch the
+next time anything reads them, or every ``FOLD_AT`` calls. Reads are exact either way.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from ..model import Accumulator, UsageEvent
-from .aggregates import Aggregates
+from .aggregates import Aggregates, Group, group_of
 from .hub import Hub
 
 DEFAULT_MAX_EVENTS = 100_000
+FOLD_AT = 256  # queued calls that trigger a fold by the caller: bounds memory, keeps the batch warm
+
+Scopes = Sequence[Aggregates]
+
+
+class Settled(Protocol):
+    """A call that finished but whose event is built later, when the ledger folds it in."""
+
+    def resolve(self) -> tuple[UsageEvent, Scopes]: ...
 
 
 class Ledger:
     """Process-wide store: session aggregates, the scopes an event belongs to, and the subscriber hub."""
 
     def __init__(self, max_events: int = DEFAULT_MAX_EVENTS) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a warning raised while folding may read totals
         self.max_events = max_events
-        self.session = Aggregates(max_events)
+        self.session = Aggregates(max_events, self.fold)
         self.hub = Hub()
         self.extra: Accumulator | None = None  # a global budget's own counter, when one is set
         self.appended = 0
+        self.pending: deque[Any] = deque()  # (event, scopes) pairs and Settled calls, in order
+        self.fold_at = FOLD_AT
 
-    def append(self, event: UsageEvent, scopes: Sequence[Aggregates] = ()) -> None:
+    def append(self, event: UsageEvent, scopes: Scopes = ()) -> None:
         """Add ``event`` to the session and to each scope (its runs), then notify subscribers."""
         with self._lock:
-            self.session.add(event)
-            for scope in scopes:
-                scope.add(event)
-            if self.extra is not None:
-                self.extra.add(event)
-            self.appended += 1
+            if self.pending:
+                self._fold()
+            self._add(event, scopes)
         self.hub.emit("usage", event)
+
+    def defer(self, item: Any) -> None:
+        """Queue an ``(event, scopes)`` pair or a :class:`Settled` call for the next fold."""
+        pending = self.pending
+        pending.append(item)
+        if len(pending) >= self.fold_at:
+            self.fold()
+
+    def fold(self) -> None:
+        """Bring every queued call into the totals (in the order they finished)."""
+        if self.pending:
+            with self._lock:
+                self._fold()
+
+    def _fold(self) -> None:
+        """Build what is queued, then add it per (scopes, group): one accumulator merge per group and
+        scope, not one update per event per scope."""
+        pending = self.pending
+        batches: dict[tuple[int, Group], tuple[list[UsageEvent], Scopes]] = {}
+        ordered: list[UsageEvent] = []
+        while pending:
+            try:
+                item = pending.popleft()
+            except IndexError:  # another thread folded the last one
+                break
+            event, scopes = item if type(item) is tuple else item.resolve()
+            ordered.append(event)
+            key = (id(scopes), group_of(event))
+            batch = batches.get(key)
+            if batch is None:
+                batches[key] = batch = ([], scopes)
+            batch[0].append(event)
+        session, extra = self.session, self.extra
+        for (_, group), (events, scopes) in batches.items():
+            delta = Accumulator()
+            delta.add_many(events)
+            session.absorb(group, delta, ())
+            for scope in scopes:
+                scope.absorb(group, delta, events)
+            if extra is not None:
+                extra.merge(delta)
+        session._events.extend(ordered)
+        self.appended += len(ordered)
+
+    def _add(self, event: UsageEvent, scopes: Scopes) -> None:
+        self.session.add(event)
+        for scope in scopes:
+            scope.add(event)
+        if self.extra is not None:
+            self.extra.add(event)
+        self.appended += 1
 
     @property
     def events(self) -> tuple[UsageEvent, ...]:
+        self.fold()
         with self._lock:
-            return tuple(self.session.events)
+            return tuple(self.session._events)
 
     @property
     def dropped(self) -> int:
         """Events no longer kept in memory (their totals still count)."""
-        return self.appended - len(self.session.events)
+        self.fold()
+        return self.appended - len(self.session._events)
 
     def reset(self) -> None:
         with self._lock:
-            self.session = Aggregates(self.max_events)
+            self.pending.clear()
+            self.session = Aggregates(self.max_events, self.fold)
             self.appended = 0

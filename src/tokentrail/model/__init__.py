@@ -3,12 +3,14 @@
 from .cost import Cost, CostStatus
 from .event import EMPTY_CONTEXT, CallContext, EventKind, Status, UsageEvent, UsageSource
 from .normalize import Normalized, normalize_usage, to_mapping
+from .outcome import NO_OUTCOME, Outcome
 from .price import Price, Rates, Tier
 from .totals import Accumulator, Totals
-from .usage import ZERO_USAGE, Usage, check_count
+from .usage import ZERO_USAGE, Usage, check_count, usage_of
 
 __all__ = [
     "EMPTY_CONTEXT",
+    "NO_OUTCOME",
     "ZERO_USAGE",
     "Accumulator",
     "CallContext",
@@ -16,6 +18,7 @@ __all__ = [
     "CostStatus",
     "EventKind",
     "Normalized",
+    "Outcome",
     "Price",
     "Rates",
     "Status",
@@ -27,4 +30,5 @@ __all__ = [
     "check_count",
     "normalize_usage",
     "to_mapping",
+    "usage_of",
 ]

@@ -87,3 +87,14 @@ class Usage(_UsageFields):
 
 
 ZERO_USAGE = Usage()
+_new = tuple.__new__
+
+
+def usage_of(i: object, o: object, c: object = 0, w: object = 0, r: object = 0) -> Usage:
+    """``Usage(i, o, c, w, r)``, built directly when the counts are plainly valid (the hot path), else
+    through ``Usage`` itself, which validates and names the bad field."""
+    plain = type(i) is type(o) is type(c) is type(w) is type(r) is _int
+    if plain and (i | o | c | w | r) >= 0 and c + w <= i and r <= o:  # type: ignore[operator]
+        usage: Usage = _new(Usage, (i, o, i + o, c, w, r))  # type: ignore[operator]
+        return usage
+    return Usage(i, o, c, w, r)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import threading
 import warnings
 
 from ..model import Cost, Price, Rates, Usage
+from ..model.caller import user_stacklevel
 from . import table
 
 log = logging.getLogger("tokentrail")
@@ -128,7 +129,13 @@ class PriceBook:
                 return
             self._warned.add(key)
         log.debug(message)
-        warnings.warn(message, UnpricedModelWarning, stacklevel=5)
+        warnings.warn(message, UnpricedModelWarning, stacklevel=user_stacklevel())
+
+    def _entry(self, model: str, provider: str | None, service_tier: str | None) -> _Entry:
+        if service_tier in table.STANDARD_TIERS:
+            return self._entries.get((provider, model)) or self._resolve(provider, model)
+        key = (provider, model, str(service_tier))
+        return self._tier_entries.get(key) or self._resolve_tier(provider, model, str(service_tier))
 
     def cost(
         self,
@@ -141,11 +148,10 @@ class PriceBook:
         """Price one call; a provider-reported cost wins for the total, ours is kept beside it."""
         if not model:
             entry = None
-        elif service_tier in table.STANDARD_TIERS:
+        elif service_tier is None:  # the common case, inlined
             entry = self._entries.get((provider, model)) or self._resolve(provider, model)
         else:
-            key = (provider, model, str(service_tier))
-            entry = self._tier_entries.get(key) or self._resolve_tier(provider, model, str(service_tier))
+            entry = self._entry(model, provider, service_tier)
         if entry is None or entry[0] is None:
             if provider_cost is not None:
                 return Cost(0.0, 0.0, 0.0, 0.0, provider_cost, source="provider-reported",
@@ -153,25 +159,40 @@ class PriceBook:
             if model and (usage[0] or usage[1]):
                 self.warn_unpriced(model, provider)
             return None
-        price, r, tiers = entry
-        assert price is not None
-        if tiers:
-            for start, tier_rates in tiers:
-                if usage[0] >= start:
-                    r = tier_rates
-        i, o, _, c, w, rs = usage
-        inp = (i - c - w) * r[0]
-        cached = c * r[2]
-        write = w * r[3]
-        out = (o - rs) * r[1] + rs * r[4]
-        total = inp + cached + write + out
-        if provider_cost is None:
-            return _new(
-                Cost, (inp, out, cached, write, total, "USD", price, price.source, "priced", total, None)
-            )
-        reported = provider_cost
-        return _new(Cost, (inp, out, cached, write, reported, "USD", price, "provider-reported", "priced",
-                           total, reported))  # fmt: skip
+        return _priced(entry, usage, provider_cost)
+
+    def cost_if_known(
+        self,
+        model: str,
+        provider: str | None,
+        usage: Usage,
+        provider_cost: float | None = None,
+        service_tier: str | None = None,
+    ) -> Cost | None:
+        """``cost`` when ``model`` has a price, else ``None`` without a warning (try another name next)."""
+        entry = self._entry(model, provider, service_tier)
+        return None if entry[0] is None else _priced(entry, usage, provider_cost)
+
+
+def _priced(entry: _Entry, usage: Usage, provider_cost: float | None) -> Cost:
+    """Each kind of token at its own rate, the long-context tier applied by input size."""
+    price, r, tiers = entry
+    assert price is not None
+    if tiers:
+        for start, tier_rates in tiers:
+            if usage[0] >= start:
+                r = tier_rates
+    i, o, _, c, w, rs = usage
+    inp = (i - c - w) * r[0]
+    cached = c * r[2]
+    write = w * r[3]
+    out = (o - rs) * r[1] + rs * r[4]
+    total = inp + cached + write + out
+    if provider_cost is None:
+        return _new(Cost, (inp, out, cached, write, total, "USD", price, price.source, "priced", total, None))  # type: ignore[no-any-return]
+    reported = provider_cost
+    return _new(Cost, (inp, out, cached, write, reported, "USD", price, "provider-reported", "priced",  # type: ignore[no-any-return]
+                       total, reported))  # fmt: skip
 
 
 _new = tuple.__new__

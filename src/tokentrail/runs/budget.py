@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ..model import Accumulator
+from ..model.caller import user_stacklevel
 
 if TYPE_CHECKING:
     from ..ledger import Hub
@@ -118,7 +119,7 @@ class BudgetState:
             raise error
         if not self._warned_exceeded:
             self._warned_exceeded = True
-            warnings.warn(str(error), BudgetWarning, stacklevel=4)
+            warnings.warn(str(error), BudgetWarning, stacklevel=user_stacklevel())
 
     def status(self) -> list[dict[str, object]]:
         """One row per limit: kind, limit, spent, thresholds, exceeded (for panels and reports)."""
@@ -156,4 +157,4 @@ class BudgetState:
                 message = f"tokentrail: {self.scope} {what} its {kind} budget ({spent:.6g} of {limit:.6g})"
         if message is not None:
             log.debug(message)
-            warnings.warn(message, BudgetWarning, stacklevel=5)
+            warnings.warn(message, BudgetWarning, stacklevel=user_stacklevel())

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..ledger import Ledger
 from ..model import (
+    NO_OUTCOME,
     ZERO_USAGE,
     CallContext,
     EventKind,
+    Outcome,
     Status,
     Usage,
     UsageEvent,
     UsageSource,
     normalize_usage,
+    usage_of,
 )
 from ..pricing import PRICES
 from .context import _CTX, _TOOL, current_run
 from .run import Run
 from .tracker import TRACKER, new_id
+
+log = logging.getLogger("tokentrail")
 
 _time = time.time
 _new = tuple.__new__  # events are built positionally on the hot path: 10x cheaper than keywords
@@ -36,7 +43,26 @@ def check_budgets(run: Run | None) -> None:
 
 
 def _after(event: UsageEvent, run: Run | None) -> None:
-    TRACKER.ledger.append(event, run.scopes if run is not None else ())
+    """Count ``event``: at once when a subscriber or a budget needs it, else queued for the next read."""
+    ledger = TRACKER.ledger
+    scopes = () if run is None else run.scopes
+    if ledger.extra is None and not ledger.hub.watching_usage and (run is None or not run.budget_states):
+        pending = ledger.pending
+        pending.append((event, scopes))
+        if len(pending) >= ledger.fold_at:
+            ledger.fold()
+        return
+    ledger.append(event, scopes)
+    _budgets_after(run)
+
+
+def _eager(ledger: Ledger, run: Run | None) -> bool:
+    """True when each event must be counted as it happens: a ``usage`` subscriber or a budget watches."""
+    hub = ledger.hub
+    return ledger.extra is not None or hub.watching_usage or (run is not None and bool(run.budget_states))
+
+
+def _budgets_after(run: Run | None) -> None:
     if run is not None and run.budget_states:
         for state in run.budget_states:
             state.after_event(TRACKER.ledger.hub)
@@ -47,17 +73,22 @@ def _after(event: UsageEvent, run: Run | None) -> None:
 def _price(model: str | None, response_model: str | None, provider: str | None, usage: Usage,
            provider_cost: float | None, tier: str | None) -> Any:  # fmt: skip
     """Price by the model that answered (Azure and dated names) when known, else the one requested."""
-    if response_model and response_model != model and PRICES.price_for(response_model, provider) is not None:
-        return PRICES.cost(response_model, provider, usage, provider_cost, tier)
+    if response_model and response_model != model:
+        cost = PRICES.cost_if_known(response_model, provider, usage, provider_cost, tier)
+        if cost is not None:
+            return cost
     return PRICES.cost(model or response_model, provider, usage, provider_cost, tier)
 
 
+Read = Callable[[Any], Outcome]
+
+
 class CallHandle:
-    """An LLM call in flight: who made it and when; ``finish`` turns it into one event, once."""
+    """An LLM call in flight: who made it and when; it becomes one event, once (``finish``/``settle``)."""
 
     __slots__ = (
-        "attempt", "context", "done", "id", "is_async", "kind", "method", "model", "operation",
-        "provider", "run", "started_at", "tool",
+        "_ended", "_read", "_result", "attempt", "context", "done", "id", "is_async", "kind", "method",
+        "model", "operation", "provider", "run", "started_at", "tool",
     )  # fmt: skip
 
     def __init__(self, provider: str | None, model: str | None, operation: str, method: str,
@@ -96,9 +127,47 @@ class CallHandle:
         service_tier: str | None = None,
     ) -> UsageEvent | None:
         """Record the call's event (priced, totals updated, subscribers told); later calls return None."""
+        outcome: Outcome = _new(Outcome, (usage, response_model, finish_reason, tool_calls, response_id,
+                                          raw_usage, provider_cost, service_tier))  # fmt: skip
+        return self.conclude(outcome, status, error_type, usage_source)
+
+    def conclude(self, outcome: Outcome, status: Status = "ok", error_type: str | None = None,
+                 usage_source: UsageSource | None = None) -> UsageEvent | None:  # fmt: skip
+        """``finish`` with the provider's fields as one :class:`Outcome` (the instrumentation's path)."""
         if self.done:
             return None
         self.done = True
+        event = self._event(outcome, status, error_type, usage_source, _time())
+        _after(event, self.run)
+        return event
+
+    def settle(self, read: Read, result: Any) -> None:
+        """Finished with ``result``: ``read(result)`` gives the outcome, now if an event is needed at
+        once (a subscriber, a budget), else when the totals are next read; the caller waits for neither."""
+        if self.done:
+            return
+        self.done = True
+        ended = _time()
+        run = self.run
+        ledger = TRACKER.ledger
+        if _eager(ledger, run):
+            event = self._event(_read_safely(read, result), "ok", None, None, ended)
+            ledger.append(event, run.scopes if run is not None else ())
+            _budgets_after(run)
+            return
+        self._read, self._result, self._ended = read, result, ended
+        ledger.defer(self)
+
+    def resolve(self) -> tuple[UsageEvent, tuple[Any, ...]]:
+        """The settled call's event and scopes (the ledger's fold); the result is let go."""
+        outcome = _read_safely(self._read, self._result)
+        self._result = None
+        run = self.run
+        return self._event(outcome, "ok", None, None, self._ended), (run.scopes if run is not None else ())
+
+    def _event(self, f: Outcome, status: Status, error_type: str | None, usage_source: UsageSource | None,
+               ended: float) -> UsageEvent:  # fmt: skip
+        usage, provider_cost = f[0], f[6]
         if usage is None:
             source: UsageSource = usage_source or "missing"
             cost = (
@@ -107,16 +176,31 @@ class CallHandle:
             usage = ZERO_USAGE
         else:
             source = usage_source or "provider"
-            cost = _price(self.model, response_model, self.provider, usage, provider_cost, service_tier)
+            cost = _price(self.model, f[1], self.provider, usage, provider_cost, f[7])
         run = self.run
         event: UsageEvent = _new(UsageEvent, (
             self.id, self.kind, self.provider, self.model, self.operation, self.method, self.started_at,
-            _time(), usage, cost, status, source, response_model, self.is_async, error_type, finish_reason,
-            tool_calls, self.tool, None if run is None else run.id, () if run is None else run.path,
-            self.context, self.attempt, response_id, service_tier, raw_usage, None,
+            ended, usage, cost, status, source, f[1], self.is_async, error_type, f[2], f[3], self.tool,
+            None if run is None else run.id, () if run is None else run.path, self.context, self.attempt,
+            f[4], f[7], f[5], None,
         ))  # fmt: skip
-        _after(event, run)
         return event
+
+
+def _read_safely(read: Read, result: Any) -> Outcome:
+    """The outcome ``read`` finds in ``result``; a reader that fails gives usage ``missing``, logged once."""
+    try:
+        return read(result)
+    except Exception as exc:
+        what = type(result).__name__
+        if what not in _unreadable:
+            _unreadable.add(what)
+            log.warning("tokentrail: could not read usage from a %s (%s: %s); recorded as missing "
+                        "(logged once per type)", what, type(exc).__name__, exc)  # fmt: skip
+        return NO_OUTCOME
+
+
+_unreadable: set[str] = set()
 
 
 def start_call(
@@ -163,10 +247,10 @@ def record(
     raw_usage: Mapping[str, Any] | None = None,
 ) -> UsageEvent:
     """Record usage the SDK patches cannot see (another API, a cached reply, a tool that bills tokens)."""
-    if model is not None and not isinstance(model, str):
+    if model is not None and type(model) is not str and not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__} {model!r}")
-    tool_name = _tool_name(getattr(tool, "value", tool))
-    usage = Usage(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
+    tool_name = None if tool is None else _tool_name(getattr(tool, "value", tool))
+    usage = usage_of(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")
     if status != "ok" and status not in ("error", "partial"):

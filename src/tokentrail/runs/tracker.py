@@ -58,6 +58,7 @@ class Tracker:
             parent=parent,
             budget=budget,
             max_events=self.ledger.max_events,
+            sync=self.ledger.fold,
         )
         with self._lock:
             if len(self._runs) == self._runs.maxlen:
@@ -83,6 +84,7 @@ class Tracker:
     # --- budgets --------------------------------------------------------------------------------------
     def set_budget(self, budget: Budget | None) -> BudgetState | None:
         """Install (or with ``None`` remove) the global budget; it counts from now on."""
+        self.ledger.fold()  # calls already queued happened before it
         if budget is None:
             self.global_budget = None
             self.ledger.extra = None

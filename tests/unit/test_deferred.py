@@ -1,0 +1,117 @@
+"""Calls nobody watches one by one are queued and folded into the totals when read: exact either way."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import pytest
+
+import tokentrail as tt
+from tokentrail.ledger.ledger import FOLD_AT
+from tokentrail.model import Outcome
+from tokentrail.runs.calls import start_call
+
+LEDGER = tt.tracker().ledger
+
+
+def _outcome(result: dict[str, Any]) -> Outcome:
+    return Outcome(tt.Usage(result["in"], result["out"]), result["model"], "stop", (), result["id"])
+
+
+def test_a_settled_call_waits_in_the_queue_and_counts_when_read() -> None:
+    with tt.track_usage("r") as run:
+        start_call("openai", "gpt-4o-mini").settle(_outcome, {"in": 100, "out": 20, "model": "gpt-4o-mini",
+                                                              "id": "resp-1"})  # fmt: skip
+        assert len(LEDGER.pending) == 1  # nothing built yet: the caller paid for one append
+        assert run.usage == tt.Usage(100, 20)
+        assert not LEDGER.pending
+    (event,) = run.events
+    assert (event.response_id, event.finish_reason, event.usage_source, event.status) == (
+        "resp-1", "stop", "provider", "ok")  # fmt: skip
+    assert event.cost is not None and event.cost.total == pytest.approx((100 * 0.15 + 20 * 0.6) / 1e6)
+    assert tt.tracker().events == (event,)
+
+
+def test_a_settled_call_is_the_same_event_as_a_finished_one() -> None:
+    result = {"in": 7, "out": 3, "model": "gpt-4o-2024-08-06", "id": "x"}
+    start_call("openai", "gpt-4o").settle(_outcome, result)
+    start_call("openai", "gpt-4o").finish(tt.Usage(7, 3), response_model="gpt-4o-2024-08-06",
+                                          finish_reason="stop", response_id="x")  # fmt: skip
+    settled, finished = tt.tracker().events
+    skip = {"id", "started_at", "ended_at"}
+    assert {k: v for k, v in settled._asdict().items() if k not in skip} == {
+        k: v for k, v in finished._asdict().items() if k not in skip
+    }
+
+
+def test_with_a_subscriber_each_event_is_built_at_once() -> None:
+    seen: list[tt.UsageEvent] = []
+    tt.configure(handlers=[seen.append])
+    start_call("openai", "gpt-4o").settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o", "id": "a"})
+    assert not LEDGER.pending
+    assert [e.response_id for e in seen] == ["a"]
+
+
+def test_a_reader_that_fails_records_usage_missing_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(result: object) -> Outcome:
+        raise KeyError("usage")
+
+    with caplog.at_level(logging.WARNING, logger="tokentrail"):
+        for _ in range(3):
+            start_call("openai", "gpt-4o").settle(broken, {"odd": True})
+        events = tt.tracker().events
+    assert [(e.usage_source, e.usage.total_tokens, e.cost) for e in events] == [("missing", 0, None)] * 3
+    assert len([r for r in caplog.records if "could not read usage" in r.getMessage()]) == 1
+
+
+def test_the_queue_is_bounded() -> None:
+    for i in range(FOLD_AT * 3 + 5):
+        start_call("openai", "gpt-4o").settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o", "id": str(i)})
+        assert len(LEDGER.pending) < FOLD_AT
+    assert tt.tracker().calls == FOLD_AT * 3 + 5
+
+
+def test_a_global_budget_does_not_count_calls_queued_before_it() -> None:
+    for _ in range(5):
+        tt.record(model="gpt-4o", provider="openai", input_tokens=100, output_tokens=0)
+    assert len(LEDGER.pending) == 5
+    tt.set_budget(tokens=250)
+    tt.record(model="gpt-4o", provider="openai", input_tokens=100, output_tokens=0)
+    start_call("openai", "gpt-4o")  # 100 of 250 since the budget was set: allowed
+    with pytest.warns(tt.BudgetWarning, match="reached its tokens budget"):
+        tt.record(model="gpt-4o", provider="openai", input_tokens=200, output_tokens=0)
+    with pytest.raises(tt.BudgetExceeded):
+        start_call("openai", "gpt-4o")
+    assert tt.tracker().usage.input_tokens == 800
+
+
+def test_writers_and_readers_at_once_count_every_event_exactly_once() -> None:
+    writers, per_writer = 8, 2000
+    done = threading.Event()
+    reads: list[list[int]] = [[], []]
+
+    def write() -> None:
+        for _ in range(per_writer):
+            tt.record(model="gpt-4o-mini", provider="openai", input_tokens=2, output_tokens=1)
+
+    def read(seen: list[int]) -> None:
+        while not done.is_set():
+            seen.append(tt.tracker().usage.input_tokens)
+
+    readers = [threading.Thread(target=read, args=(seen,)) for seen in reads]
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for t in readers + threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    for t in readers:
+        t.join()
+    n = writers * per_writer
+    assert tt.tracker().usage == tt.Usage(2 * n, n)
+    events = tt.tracker().events
+    assert len(events) == n and len({e.id for e in events}) == n
+    for seen in reads:  # each reader folded as it went, and never saw the totals go back
+        assert seen == sorted(seen) and len(seen) > 1
