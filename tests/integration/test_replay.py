@@ -176,6 +176,28 @@ def test_responses_stream_helper(replay: ReplayServer) -> None:
     assert final.usage is not None and tuple(run.events[0].usage) == (328, 1200, 1528, 256, 0, 1024)
 
 
+def test_a_responses_stream_that_fails_is_an_error_with_its_usage(replay: ReplayServer) -> None:
+    usage = {**p.RESPONSES_USAGE, "output_tokens": 1100, "total_tokens": 1428}
+    failed = {
+        **p.responses_response(usage),
+        "status": "failed",
+        "output": [],
+        "error": {"code": "server_error", "message": "The model failed to generate a response."},
+    }
+    events = [
+        {"type": "response.created", "sequence_number": 0, "response": {**failed, "status": "in_progress",
+                                                                       "usage": None, "error": None}},
+        {"type": "response.failed", "sequence_number": 1, "response": failed},
+    ]  # fmt: skip
+    replay.script(sse_reply(events, named=True, done=False))
+    with tt.track_usage() as run:
+        got = [e.type for e in oai(replay).responses.create(model="o4-mini", input="Hi", stream=True)]
+    assert got == ["response.created", "response.failed"]  # the user's loop is untouched
+    (event,) = run.events
+    assert (event.status, event.error_type, event.finish_reason) == ("error", "server_error", "failed")
+    assert tuple(event.usage)[:2] == (328, 1100) and run.errors == 1  # billed tokens still count
+
+
 def test_tool_calls_are_named(replay: ReplayServer) -> None:
     replay.script(json_reply(p.openai_chat(p.REASONING_USAGE, tool="get_weather")))
     with tt.track_usage() as run:

@@ -151,7 +151,11 @@ class Call:
                 return
             done = True
             try:
-                self.finish(watcher.fields(), status, None if exc is None else type(exc).__name__, "missing")
+                error = None if exc is None else type(exc).__name__
+                failed = getattr(watcher, "error", None)  # the provider said the response failed
+                if failed is not None and status == "ok":
+                    status, error = "error", failed
+                self.finish(watcher.fields(), status, error, "missing")
             except Exception:
                 warn_once("stream accounting")
 

@@ -212,15 +212,20 @@ class InjectedChunkWatcher(ChunkWatcher):
 class ResponseWatcher:
     """Responses streams: usage only on ``response.completed`` (or incomplete/failed)."""
 
-    __slots__ = ("call", "response")
+    __slots__ = ("call", "error", "response")
 
     def __init__(self, call: Call) -> None:
         self.call = call
         self.response: Any = None
+        self.error: str | None = None  # the stream ended in ``response.failed``: the call is an error
 
     def see(self, event: Any) -> bool:
-        if event.type in _RESPONSE_DONE:
-            self.response = event.response
+        kind = event.type
+        if kind in _RESPONSE_DONE:
+            self.response = response = event.response
+            if kind == "response.failed":
+                error = getattr(response, "error", None)
+                self.error = getattr(error, "code", None) or "response.failed"
         return False
 
     def fields(self) -> Fields:
