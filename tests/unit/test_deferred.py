@@ -115,3 +115,23 @@ def test_writers_and_readers_at_once_count_every_event_exactly_once() -> None:
     assert len(events) == n and len({e.id for e in events}) == n
     for seen in reads:  # each reader folded as it went, and never saw the totals go back
         assert seen == sorted(seen) and len(seen) > 1
+
+
+def test_a_batched_subscriber_gets_every_event_once_without_making_calls_build_them() -> None:
+    batched: list[tt.UsageEvent] = []
+    tt.on("usage", batched.append, batched=True)
+    for i in range(10):
+        start_call("openai", "gpt-4o").settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o", "id": str(i)})
+    assert len(LEDGER.pending) == 10 and batched == []  # the calls only queued
+    assert tt.tracker().calls == 10  # a read folds, then tells the batched subscriber
+    assert [e.response_id for e in batched] == [str(i) for i in range(10)]
+
+    each: list[tt.UsageEvent] = []
+    tt.on("usage", each.append)  # someone wants each event as it happens: no more queueing
+    tt.record(model="gpt-4o", provider="openai", input_tokens=1, output_tokens=1)
+    assert not LEDGER.pending and len(batched) == 11 and len(each) == 1
+
+
+def test_only_usage_subscribers_can_be_batched() -> None:
+    with pytest.raises(ValueError, match="only usage"):
+        tt.on("call_start", print, batched=True)

@@ -20,12 +20,13 @@ KINDS = ("usage", "call_start", "tool_start", "tool_end", "response", "budget", 
 class Subscription:
     """One subscriber; ``remove()`` (or leaving its ``with`` block) unsubscribes it."""
 
-    __slots__ = ("_hub", "failures", "fn", "is_async", "kind")
+    __slots__ = ("_hub", "batched", "failures", "fn", "is_async", "kind")
 
-    def __init__(self, hub: Hub, kind: str, fn: Callable[[Any], Any]) -> None:
+    def __init__(self, hub: Hub, kind: str, fn: Callable[[Any], Any], batched: bool = False) -> None:
         self._hub = hub
         self.kind = kind
         self.fn = fn
+        self.batched = batched
         self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
             getattr(fn, "__call__", None)  # noqa: B004
         )
@@ -119,31 +120,44 @@ class Hub:
         self._subs: dict[str, tuple[Subscription, ...]] = {}
         self._lock = threading.Lock()
         self.runner = _AsyncRunner()
-        self.watching_usage = False  # a ``usage`` subscriber exists: each event is needed as it happens
+        self.watching_usage = False  # a ``usage`` subscriber wants each event as it happens
+        self.batched_usage: tuple[Subscription, ...] = ()  # ``usage`` subscribers content with batches
 
-    def subscribe(self, kind: str, fn: Callable[[Any], Any]) -> Subscription:
+    def subscribe(self, kind: str, fn: Callable[[Any], Any], *, batched: bool = False) -> Subscription:
+        """``fn`` gets every event of ``kind``; ``batched=True`` (``usage`` only): it may get them late,
+        when the ledger folds its queue (from the thread that reads), so calls need not build each one."""
         if kind not in KINDS:
             raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(KINDS)}")
         if not callable(fn):
             raise TypeError(f"subscriber must be callable, got {type(fn).__name__}")
-        sub = Subscription(self, kind, fn)
+        if batched and kind != "usage":
+            raise ValueError(f"only usage subscribers can be batched, not {kind!r}")
+        sub = Subscription(self, kind, fn, batched)
         with self._lock:
             self._subs[kind] = (*self._subs.get(kind, ()), sub)
-            self.watching_usage = bool(self._subs.get("usage"))
+            self._usage_changed()
         return sub
 
     def remove(self, sub: Subscription) -> None:
         with self._lock:
             self._subs[sub.kind] = tuple(s for s in self._subs.get(sub.kind, ()) if s is not sub)
-            self.watching_usage = bool(self._subs.get("usage"))
+            self._usage_changed()
+
+    def _usage_changed(self) -> None:
+        subs = self._subs.get("usage", ())
+        self.watching_usage = any(not s.batched for s in subs)
+        self.batched_usage = tuple(s for s in subs if s.batched)
 
     def has(self, kind: str) -> bool:
         return bool(self._subs.get(kind))
 
     def emit(self, kind: str, payload: Any) -> None:
         subs = self._subs.get(kind)
-        if not subs:
-            return
+        if subs:
+            self.emit_to(subs, payload)
+
+    def emit_to(self, subs: tuple[Subscription, ...], payload: Any) -> None:
+        """Deliver ``payload`` to ``subs``, each isolated (async ones on the background loop)."""
         for sub in subs:
             if sub.is_async:
                 self.runner.submit(sub, payload)

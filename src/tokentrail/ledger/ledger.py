@@ -44,9 +44,10 @@ class Ledger:
     def append(self, event: UsageEvent, scopes: Scopes = ()) -> None:
         """Add ``event`` to the session and to each scope (its runs), then notify subscribers."""
         with self._lock:
-            if self.pending:
-                self._fold()
+            folded = self._fold() if self.pending else None
             self._add(event, scopes)
+        if folded:
+            self._tell_batched(folded)
         self.hub.emit("usage", event)
 
     def defer(self, item: Any) -> None:
@@ -57,12 +58,21 @@ class Ledger:
             self.fold()
 
     def fold(self) -> None:
-        """Bring every queued call into the totals (in the order they finished)."""
+        """Bring every queued call into the totals (in the order they finished); batched subscribers
+        then get the events, outside the lock."""
         if self.pending:
             with self._lock:
-                self._fold()
+                folded = self._fold()
+            if folded:
+                self._tell_batched(folded)
 
-    def _fold(self) -> None:
+    def _tell_batched(self, events: list[UsageEvent]) -> None:
+        subs = self.hub.batched_usage
+        if subs:
+            for event in events:
+                self.hub.emit_to(subs, event)
+
+    def _fold(self) -> list[UsageEvent]:
         """Build what is queued, then add it per (scopes, group): one accumulator merge per group and
         scope, not one update per event per scope."""
         pending = self.pending
@@ -91,6 +101,7 @@ class Ledger:
                 extra.merge(delta)
         session._events.extend(ordered)
         self.appended += len(ordered)
+        return ordered
 
     def _add(self, event: UsageEvent, scopes: Scopes) -> None:
         self.session.add(event)

@@ -32,9 +32,13 @@ _configured: list[Subscription] = []
 _subscribed: list[Subscription] = []
 
 
-def on(kind: str, fn: Callable[[Any], Any]) -> Subscription:
-    """Subscribe ``fn`` to one kind of event (usage, call_start, tool_start, tool_end, response, budget)."""
-    sub = TRACKER.ledger.hub.subscribe(kind, fn)
+def on(kind: str, fn: Callable[[Any], Any], *, batched: bool = False) -> Subscription:
+    """Subscribe ``fn`` to one kind of event (usage, call_start, tool_start, tool_end, response, budget).
+
+    ``batched=True`` (``usage`` only): ``fn`` may get events late, in batches, from the thread that
+    next reads the totals; the calls themselves then skip building each event (exporters, panels).
+    """
+    sub = TRACKER.ledger.hub.subscribe(kind, fn, batched=batched)
     _subscribed.append(sub)
     return sub
 
