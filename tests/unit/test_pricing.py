@@ -153,3 +153,16 @@ def test_unknown_service_tier_uses_standard_rates_and_says_so() -> None:
     with pytest.warns(UnpricedModelWarning, match="no 'flex' service-tier price for 'gpt-4o-mini'"):
         cost = PRICES.cost("gpt-4o-mini", "openai", Usage(1000, 0), service_tier="flex")
     assert cost is not None and cost.total == pytest.approx(1000 * 0.15 / M)
+
+
+def test_a_call_is_priced_by_the_answering_model_and_overrides_apply_at_once() -> None:
+    from tokentrail.runs import start_call
+
+    usage = Usage(1_000_000, 0)
+    dated = start_call("openai", "gpt-4o").finish(usage, response_model="gpt-4o-2024-05-13")
+    plain = start_call("openai", "gpt-4o").finish(usage, response_model="gpt-4o")
+    assert dated is not None and plain is not None and dated.cost is not None and plain.cost is not None
+    assert dated.cost.price is not None and dated.cost.price.model != plain.cost.price.model  # type: ignore[union-attr]
+    tt.set_price("gpt-4o-2024-05-13", input_per_mtok=1.0, output_per_mtok=2.0)
+    again = start_call("openai", "gpt-4o").finish(usage, response_model="gpt-4o-2024-05-13")
+    assert again is not None and again.cost is not None and again.cost.total == pytest.approx(1.0)

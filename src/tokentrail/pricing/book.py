@@ -25,6 +25,8 @@ class PriceBook:
     def __init__(self) -> None:
         self._entries: dict[tuple[str | None, str], _Entry] = {}
         self._tier_entries: dict[tuple[str | None, str, str], _Entry] = {}
+        # (provider, requested model, answering model, tier) -> the entry a call is priced with
+        self._answered: dict[tuple[str | None, str | None, str | None, str | None], _Entry | None] = {}
         self._overrides: dict[tuple[str | None, str], Price] = {}
         self._warned: set[tuple[str | None, str]] = set()
         self._lock = threading.Lock()
@@ -67,6 +69,7 @@ class PriceBook:
             self._overrides[(provider, model)] = price
             self._entries.clear()
             self._tier_entries.clear()
+            self._answered.clear()
         return price
 
     def clear_overrides(self) -> None:
@@ -74,6 +77,7 @@ class PriceBook:
             self._overrides.clear()
             self._entries.clear()
             self._tier_entries.clear()
+            self._answered.clear()
             self._warned.clear()
 
     def price_for(self, model: str, provider: str | None = None) -> Price | None:
@@ -161,17 +165,39 @@ class PriceBook:
             return None
         return _priced(entry, usage, provider_cost)
 
-    def cost_if_known(
+    def call_cost(
         self,
-        model: str,
         provider: str | None,
+        model: str | None,
+        response_model: str | None,
         usage: Usage,
         provider_cost: float | None = None,
         service_tier: str | None = None,
     ) -> Cost | None:
-        """``cost`` when ``model`` has a price, else ``None`` without a warning (try another name next)."""
-        entry = self._entry(model, provider, service_tier)
-        return None if entry[0] is None else _priced(entry, usage, provider_cost)
+        """A call's cost: priced by the model that answered (Azure and dated names) when it has a price,
+        else by the one requested; which one is remembered per (provider, both names, tier)."""
+        key = (provider, model, response_model, service_tier)
+        entry = self._answered.get(key)
+        if entry is None:
+            entry = self._answered_entry(key)
+            if entry is None:  # neither name has a price: ``cost`` reports it (warning, provider cost)
+                return self.cost(model or response_model, provider, usage, provider_cost, service_tier)
+        return _priced(entry, usage, provider_cost)
+
+    def _answered_entry(self, key: tuple[str | None, str | None, str | None, str | None]) -> _Entry | None:
+        provider, model, response_model, tier = key
+        entry = None
+        for name in (response_model, model):
+            if name:
+                found = self._entry(name, provider, tier)
+                if found[0] is not None:
+                    entry = found
+                    break
+        if entry is not None:
+            if len(self._answered) > 4096:
+                self._answered.clear()
+            self._answered[key] = entry
+        return entry
 
 
 def _priced(entry: _Entry, usage: Usage, provider_cost: float | None) -> Cost:

@@ -70,16 +70,6 @@ def _budgets_after(run: Run | None) -> None:
         TRACKER.global_budget.after_event(TRACKER.ledger.hub)
 
 
-def _price(model: str | None, response_model: str | None, provider: str | None, usage: Usage,
-           provider_cost: float | None, tier: str | None) -> Any:  # fmt: skip
-    """Price by the model that answered (Azure and dated names) when known, else the one requested."""
-    if response_model and response_model != model:
-        cost = PRICES.cost_if_known(response_model, provider, usage, provider_cost, tier)
-        if cost is not None:
-            return cost
-    return PRICES.cost(model or response_model, provider, usage, provider_cost, tier)
-
-
 Read = Callable[[Any], Outcome]
 
 
@@ -176,7 +166,7 @@ class CallHandle:
             usage = ZERO_USAGE
         else:
             source = usage_source or "provider"
-            cost = _price(self.model, f[1], self.provider, usage, provider_cost, f[7])
+            cost = PRICES.call_cost(self.provider, self.model, f[1], usage, provider_cost, f[7])
         run = self.run
         event: UsageEvent = _new(UsageEvent, (
             self.id, self.kind, self.provider, self.model, self.operation, self.method, self.started_at,
