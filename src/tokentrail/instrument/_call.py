@@ -124,9 +124,12 @@ class Call:
         """Record a parsed result, or hand back a watched stream; raw responses wait for ``parse()``."""
         try:
             adapter = self.adapter
-            if isinstance(result, adapter.stream_types):
+            kind = _KINDS.get(type(result))
+            if kind is None:
+                kind = _kind_of(adapter, result)
+            if kind == STREAM:
                 return self.watch(result)
-            if isinstance(result, adapter.raw_types):
+            if kind == RAW:
                 track(self, result)
                 return result
             handle = self.handle
@@ -161,6 +164,23 @@ class Call:
 
         proxy = AsyncStreamProxy if self.is_async else StreamProxy
         return proxy(stream, watcher, end)
+
+
+PARSED, STREAM, RAW = 0, 1, 2
+_KINDS: dict[type, int] = {}  # result type -> what it is, learned once per type
+
+
+def _kind_of(adapter: Adapter, result: Any) -> int:
+    kind = (
+        STREAM
+        if isinstance(result, adapter.stream_types)
+        else RAW
+        if isinstance(result, adapter.raw_types)
+        else PARSED
+    )
+    if len(_KINDS) < 1024:
+        _KINDS[type(result)] = kind
+    return kind
 
 
 def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: bool) -> Call | None:

@@ -122,6 +122,7 @@ class Hub:
         self.runner = _AsyncRunner()
         self.watching_usage = False  # a ``usage`` subscriber wants each event as it happens
         self.batched_usage: tuple[Subscription, ...] = ()  # ``usage`` subscribers content with batches
+        self.active: frozenset[str] = frozenset()  # kinds with at least one subscriber (a set lookup)
 
     def subscribe(self, kind: str, fn: Callable[[Any], Any], *, batched: bool = False) -> Subscription:
         """``fn`` gets every event of ``kind``; ``batched=True`` (``usage`` only): it may get them late,
@@ -135,21 +136,22 @@ class Hub:
         sub = Subscription(self, kind, fn, batched)
         with self._lock:
             self._subs[kind] = (*self._subs.get(kind, ()), sub)
-            self._usage_changed()
+            self._changed()
         return sub
 
     def remove(self, sub: Subscription) -> None:
         with self._lock:
             self._subs[sub.kind] = tuple(s for s in self._subs.get(sub.kind, ()) if s is not sub)
-            self._usage_changed()
+            self._changed()
 
-    def _usage_changed(self) -> None:
+    def _changed(self) -> None:
+        self.active = frozenset(kind for kind, subs in self._subs.items() if subs)
         subs = self._subs.get("usage", ())
         self.watching_usage = any(not s.batched for s in subs)
         self.batched_usage = tuple(s for s in subs if s.batched)
 
     def has(self, kind: str) -> bool:
-        return bool(self._subs.get(kind))
+        return kind in self.active
 
     def emit(self, kind: str, payload: Any) -> None:
         subs = self._subs.get(kind)

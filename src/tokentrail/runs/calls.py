@@ -208,7 +208,7 @@ def start_call(
         check_budgets(run)
     handle = CallHandle(provider, model, operation, method, is_async, kind, attempt, run)
     hub = TRACKER.ledger.hub
-    if hub.has("call_start"):
+    if "call_start" in hub.active:
         hub.emit("call_start", handle)
     return handle
 
