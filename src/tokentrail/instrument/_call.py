@@ -48,7 +48,7 @@ class Adapter(Protocol):
 class Call:
     """A request in flight: one handle per attempt the SDK sends, finished exactly once each."""
 
-    __slots__ = ("adapter", "base_url", "handle", "injected", "is_async", "op", "provider", "stream")
+    __slots__ = ("adapter", "asked", "base_url", "handle", "injected", "is_async", "op", "provider", "stream")
 
     def __init__(self, adapter: Adapter, client: Any, found: tuple[str, EventKind], options: Any,
                  stream: bool, is_async: bool) -> None:  # fmt: skip
@@ -60,6 +60,9 @@ class Call:
         self.stream = stream
         self.is_async = is_async
         self.injected = False
+        self.asked: tuple[dict[str, Any], Any] | None = (
+            None  # options' fields and the body as the user wrote it
+        )
         self.handle: CallHandle | None = None
         self.handle = start_call(provider, model if type(model) is str else None, op,
                                  "stream" if stream else "generate", is_async, found[1], 1)  # fmt: skip
@@ -106,6 +109,9 @@ class Call:
             return False
         REJECTING.remember(self.base_url)
         self.injected = False
+        if self.asked is not None:  # the body was changed in place: send the user's own again
+            fields, data = self.asked
+            fields["json_data"] = data
         return True
 
     # -- outcomes ------------------------------------------------------------------------------------

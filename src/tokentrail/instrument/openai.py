@@ -259,9 +259,16 @@ class OpenAIAdapter:
             wanted = {**asked, "include_usage": True}
         else:
             return options
+        call.injected = True
+        fields = getattr(options, "__dict__", None)
+        if type(fields) is dict and "json_data" in fields:
+            # the SDK built these options for this call alone (``post()``): set the body in place, a
+            # tenth of a copy; ``Call.refused`` puts the user's body back if the endpoint says no
+            call.asked = (fields, data)
+            fields["json_data"] = {**data, "stream_options": wanted}
+            return options
         sent = copy.copy(options)
         sent.json_data = {**data, "stream_options": wanted}
-        call.injected = True
         return sent
 
     def result_fields(self, call: Call, result: Any) -> Fields | None:
