@@ -4,6 +4,7 @@ import { createBudgets } from "./budgets.js";
 import { createCharts } from "./charts.js";
 import { h } from "./dom.js";
 import { createPending, isEmpty, mergeChanges } from "./pending.js";
+import { createOpenBars, runningRows, withOpenBars } from "./running.js";
 import { createRunsTable } from "./runs_table.js";
 import { selectionReset, visibleChanges, visibleRows } from "./selection.js";
 import { CSS } from "./styles.js";
@@ -39,6 +40,8 @@ export function mountView(el, controller, options) {
   let pending = createPending();
   let scheduled = false;
   let runsDirty = true;
+  let ticks = 0;
+  const openBars = createOpenBars(); // calls and tools still running, on the timeline
 
   const totals = createTotals(doc, { title: options.title, mode });
   const budgets = createBudgets(doc);
@@ -49,7 +52,10 @@ export function mountView(el, controller, options) {
     changeset: options.changeset,
     theme: options.theme,
     renderer: options.renderer,
-    rowsOf: (name) => visibleRows(store, name, selected),
+    rowsOf: (name) => {
+      const rows = visibleRows(store, name, selected);
+      return name === "timeline" && openBars.size ? [...rows, ...openBars.rows()] : rows;
+    },
     onError: (name, err) => {
       errors.hidden = false;
       errors.textContent = `chart ${name} failed: ${err?.message ?? err}`;
@@ -72,6 +78,7 @@ export function mountView(el, controller, options) {
       runsDirty = false;
       runsTable.update(store, t - store.clockOffset, selected);
     }
+    withOpenBars(batch, openBars.update(runningRows(store, t - store.clockOffset, selected), t));
     charts.apply(batch);
     const hidden = store.header.hidden?.timeline ?? 0;
     foot.hidden = hidden === 0;
@@ -99,6 +106,7 @@ export function mountView(el, controller, options) {
     if (store.header.status !== "running" && !(store.header.in_flight ?? []).length) return;
     totals.update(store, now());
     if (runsTable && rowsRunning(store)) runsTable.update(store, now() - store.clockOffset, selected);
+    if (openBars.size && ++ticks % 2 === 0) request({ header: true, data: {} }); // open bars grow to "now"
   }, TICK_MS);
 
   return () => {

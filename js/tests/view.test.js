@@ -12,6 +12,7 @@ const SPECS = {
 const EVIL = '<img src=x onerror="globalThis.pwned=1">';
 const cleanups = [];
 after(() => cleanups.forEach((fn) => fn()));
+const ended = (view) => view.data.timeline.filter((r) => r.status !== "running").map((r) => r.id); // no open bars
 
 function snapshot(seq, extra = {}) {
   return {
@@ -67,13 +68,13 @@ describe("the run panel", () => {
     assert.equal(embed.calls.length, 3);
     assert.ok(embed.calls.every((c) => c.opts.actions === false && c.opts.renderer === "svg"));
     const timeline = embed.viewFor("timeline");
-    assert.deepEqual(timeline.data.timeline.map((r) => r.id), ["e1"], "rows present before embedding are loaded");
+    assert.deepEqual(ended(timeline), ["e1"], "rows present before embedding are loaded");
     model.deliver({ type: "delta", seq: 1, append: { timeline: [{ id: "e2", status: "error" }, { id: "e1" }] } });
     model.deliver({ type: "delta", seq: 2, append: { timeline: [{ id: "e3", status: "ok" }] }, remove: { timeline: ["e1"] } });
     model.deliver({ type: "delta", seq: 2, append: { timeline: [{ id: "dup" }] } }); // duplicate seq: ignored
     runFrames();
     await flush();
-    assert.deepEqual(timeline.data.timeline.map((r) => r.id), ["e2", "e3"]);
+    assert.deepEqual(ended(timeline), ["e2", "e3"]);
     assert.equal(embed.calls.length, 3, "never re-embedded");
     const byModel = embed.viewFor("by_model");
     model.deliver({ type: "delta", seq: 3, upsert: { by_model: [{ id: EVIL, name: EVIL, total_tokens: 2000 }] } });
@@ -82,6 +83,56 @@ describe("the run panel", () => {
     assert.deepEqual(byModel.data.by_model.map((r) => r.total_tokens), [2000]);
     cleanup();
     assert.ok(embed.calls.every((c) => c.view.finalized));
+  });
+
+  test("calls and tools in flight are open bars on the timeline until their rows arrive", async () => {
+    const { el, embed, model, runFrames } = setup({});
+    await flush();
+    const timeline = embed.viewFor("timeline");
+    const byId = () => Object.fromEntries(timeline.data.timeline.map((r) => [r.id, r]));
+    // kernel clock: the snapshot's now (2,000) at the browser's 102,000
+    assert.deepEqual(byId().c9, { id: "c9", lane: "llm calls", kind: "llm", name: EVIL, status: "running", start: 1_500, end: 2_000 });
+    assert.deepEqual(byId().t1, { id: "t1", lane: "tool: search", kind: "tool", name: "search", status: "running", start: 1_800, end: 2_000 });
+    assert.equal(el.querySelectorAll("img").length, 0, "a model name reaches Vega's data only");
+
+    // the call ends: its row replaces the open bar; the tool still runs, now to the new "now"
+    model.deliver({ type: "delta", seq: 1, now: 3_000, in_flight: [], in_flight_count: 0,
+      append: { timeline: [{ id: "c9", lane: "llm calls", name: EVIL, status: "ok", start: 1_500, end: 2_600 }] } });
+    runFrames();
+    await flush();
+    assert.equal(timeline.data.timeline.filter((r) => r.id === "c9").length, 1, "drawn once");
+    assert.equal(byId().c9.status, "ok");
+    assert.equal(byId().c9.end, 2_600);
+    assert.equal(byId().t1.status, "running");
+    assert.equal(byId().t1.end, 3_000);
+
+    model.deliver({ type: "delta", seq: 2, now: 3_500, active_tools: [], active_tools_count: 0,
+      append: { timeline: [{ id: "t1", lane: "tool: search", name: "search", status: "ok", start: 1_800, end: 3_400 }] } });
+    runFrames();
+    await flush();
+    assert.deepEqual(timeline.data.timeline.map((r) => [r.id, r.status]), [["e1", "ok"], ["c9", "ok"], ["t1", "ok"]]);
+  });
+
+  test("open bars grow between kernel messages, and stop with the run", async () => {
+    const doc = makeDocument();
+    const el = doc.createElement("div");
+    let clock = 102_000;
+    const model = fakeModel({ snapshot: snapshot(0, { active_tools: [] }) });
+    const controller = createController(model, () => clock);
+    const embed = fakeEmbed();
+    cleanups.push(mountView(el, controller, { mode: "run", specs: SPECS, embed, changeset, schedule: (fn) => fn(), now: () => clock }));
+    await flush();
+    const open = () => embed.viewFor("timeline").data.timeline.find((r) => r.id === "c9");
+    assert.equal(open().end, 2_000);
+    clock += 1_000; // no message from the kernel meanwhile
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(open().end, 3_000, "the bar reaches the kernel's now");
+    assert.equal(open().status, "running");
+    // the run ended with the call still listed (interrupted): the bar stops at the end
+    model.set("snapshot", snapshot(1, { status: "interrupted", now: 3_200, ended_at: 3_100, active_tools: [] }));
+    clock += 5_000;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(open().end, 3_100);
   });
 
   test("charts with no rows are hidden until rows arrive", async () => {
@@ -116,7 +167,7 @@ describe("the run panel", () => {
     const embed2 = fakeEmbed();
     cleanups.push(mountView(el2, controller, { mode: "run", specs: SPECS, embed: embed2, changeset, schedule: (fn) => fn() }));
     await flush();
-    assert.deepEqual(embed2.viewFor("timeline").data.timeline.map((r) => r.id), ["e1", "e2"]);
+    assert.deepEqual(ended(embed2.viewFor("timeline")), ["e1", "e2"]);
   });
 });
 
@@ -164,7 +215,7 @@ describe("the session dashboard", () => {
     rowOf("beta").dispatchEvent(new el.ownerDocument.defaultView.Event("click")); // again: show all
     runFrames();
     await flush();
-    assert.deepEqual(embed.viewFor("timeline").data.timeline.map((r) => r.id), ["e1", "e2", "e3", "e4", "e5"]);
+    assert.deepEqual(ended(embed.viewFor("timeline")), ["e1", "e2", "e3", "e4", "e5"]);
     assert.equal(el.querySelector(".tt-status").textContent, "live");
   });
 });

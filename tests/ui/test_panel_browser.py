@@ -1,5 +1,6 @@
 """The live panel in a real JupyterLab: it grows while the kernel is busy, ends equal to the run,
-draws its charts, logs no console error, and comes back after a page reload."""
+draws its charts (a running tool as an open bar, time labels apart, tools without LLM calls at
+0 tokens), logs no console error, and comes back after a page reload."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ for i in range(24):
     client.chat.completions.create(model="gemma3-270m", max_tokens=4,
                                    messages=[{"role": "user", "content": f"Count to {i}"}])
     time.sleep(0.25)
+with tt.tool("slow step"):  # long enough to be seen running on the timeline
+    time.sleep(3)
 """
 CHECK = """\
 r = tt.last_run()
@@ -51,6 +54,34 @@ def _notebook(root: Path) -> str:
 
 def _stat(page: Any, name: str) -> str:
     return str(page.locator(f".tt-panel .tt-stat-{name} .tt-v").first.inner_text()).strip()
+
+
+TIMELINE = '.tt-panel .tt-chart[data-chart="timeline"]'
+BY_TOOL = '.tt-panel .tt-chart[data-chart="by_tool"]'
+OPEN_BARS = f"{TIMELINE} svg .running_marks path"
+# the shown time labels of the timeline's x axis, left to right, as the browser laid them out
+TIME_LABELS = """(sel) => [...document.querySelectorAll(sel + ' svg .role-axis-label text')]
+  .filter((t) => /^\\d\\d:\\d\\d:\\d\\d$/.test(t.textContent) && t.getAttribute('opacity') !== '0')
+  .map((t) => { const r = t.getBoundingClientRect(); return [t.textContent, r.left, r.right]; })
+  .sort((a, b) => a[1] - b[1])"""
+
+
+def _dismiss_news(page: Any) -> None:
+    """JupyterLab asks (in a toast) whether to fetch its news: answer, so that the toast hides no chart."""
+    no = page.get_by_role("button", name="No", exact=True)
+    if no.count():
+        no.first.click()
+
+
+def _check_charts(page: Any) -> None:
+    labels = page.evaluate(TIME_LABELS, TIMELINE)
+    assert len(labels) >= 2, labels
+    for (a, _, a_right), (b, b_left, _) in itertools.pairwise(labels):
+        assert b_left - a_right >= 2, f"time labels {a} and {b} collide: {labels}"
+    assert len({text for text, _, _ in labels}) == len(labels), f"a time label repeats: {labels}"
+    assert page.locator(OPEN_BARS).count() == 0, "every call and tool ended: no open bar left"
+    by_tool = page.locator(f"{BY_TOOL} svg").first.text_content() or ""
+    assert "no LLM calls" in by_tool and "NaN" not in by_tool, by_tool
 
 
 def _run_all(page: Any, cells: Any) -> None:
@@ -95,6 +126,7 @@ def test_live_panel_in_jupyterlab(lab: Any, browser: Any, artifacts: Path) -> No
         page.screenshot(path=str(artifacts / "panel-start.png"), full_page=True)
     seen: list[str] = []
     shot_taken = False
+    open_bar_shots = 0.0  # when the last one was taken: the last shows the slow step running
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         busy = "[*]" in tracked.locator(".jp-InputPrompt").inner_text()
@@ -106,7 +138,12 @@ def test_live_panel_in_jupyterlab(lab: Any, browser: Any, artifacts: Path) -> No
         if len(seen) >= 4 and not shot_taken:
             page.screenshot(path=str(artifacts / "panel-running.png"), full_page=True)
             shot_taken = True
+        if page.locator(OPEN_BARS).count() > 0 and time.monotonic() - open_bar_shots > 1.0:
+            _dismiss_news(page)
+            page.locator(TIMELINE).screenshot(path=str(artifacts / "timeline-running.png"))
+            open_bar_shots = time.monotonic()
         time.sleep(0.15)
+    assert open_bar_shots, "a tool running for 3 s was never drawn as an open bar on the timeline"
     rises = [b for a, b in itertools.pairwise(seen) if int(b.replace(",", "")) > int(a.replace(",", ""))]
     assert len(rises) >= 3, f"the token counter rose {len(rises)} times while the kernel was busy: {seen}"
 
@@ -135,6 +172,10 @@ def test_live_panel_in_jupyterlab(lab: Any, browser: Any, artifacts: Path) -> No
 
     check_final()
     page.screenshot(path=str(artifacts / "panel-final.png"), full_page=True)
+    _check_charts(page)
+    _dismiss_news(page)
+    page.locator(TIMELINE).screenshot(path=str(artifacts / "timeline-final.png"))
+    page.locator(BY_TOOL).screenshot(path=str(artifacts / "by-tool-final.png"))
 
     # a reload re-reads the notebook from disk: save it first, as a user would
     page.keyboard.press("Control+s")

@@ -104,25 +104,102 @@ def test_every_encoded_field_is_in_the_rows_or_computed(sample_rows: dict[str, l
         assert not missing, f"{name} encodes {missing}, which no {dataset} row has"
 
 
-@pytest.mark.skipif(
+def x_axis_of(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The x encoding's axis and scale, of the chart or of its first layer."""
+    x = (spec["layer"][0] if "layer" in spec else spec)["encoding"]["x"]
+    return x.get("axis", {}), x.get("scale", {})
+
+
+@pytest.mark.parametrize("name", ["timeline", "cumulative_cost", "cumulative_tokens"])
+def test_time_axes_thin_their_labels_and_tick_each_second_at_the_finest(name: str) -> None:
+    axis, scale = x_axis_of(panel_specs()[name])
+    assert axis["labelOverlap"] and axis["labelSeparation"] > 0 and axis["format"] == "%H:%M:%S"
+    # Vega keys ticks by String(date) (whole seconds): sub-second ticks would collapse unevenly
+    count = axis["tickCount"]["expr"]
+    assert "{interval: 'seconds', step: 1}" in count and "ceil(width / 90)" in count
+    assert scale["nice"] == {"expr": "'seconds'"}, "Vega's own interval name: 'second' is unknown to it"
+
+
+def test_open_bars_for_running_calls_are_a_layer_of_their_own() -> None:
+    spec = panel_specs()["timeline"]
+    layers = {layer.get("name"): layer for layer in spec["layer"]}
+    running, spans = layers["running"], layers["spans"]
+    assert running["transform"] == [{"filter": "datum.status === 'running'"}]
+    assert spans["transform"] == [{"filter": "!(datum.status === 'running')"}]
+    assert running["mark"]["strokeDash"] and running["mark"]["fillOpacity"] < 1
+    assert running["encoding"]["color"]["scale"]["domain"] == ["ok", "partial", "error", "running"]
+    assert [t.get("title", t["field"]) for t in running["encoding"]["tooltip"]] == [
+        "model / tool", "kind", "status", "running for (ms)", "started"
+    ]  # fmt: skip
+
+
+def test_breakdown_axes_reach_one_token_so_all_zero_rows_have_a_scale() -> None:
+    for name in ("by_model", "by_tool"):
+        bars = panel_specs()[name]["layer"][0]["encoding"]["x"]
+        assert bars["scale"]["domain"] == {"unionWith": [0, 1]} and bars["axis"]["tickMinStep"] == 1
+
+
+def test_tool_rows_without_llm_calls_hold_zeros() -> None:
+    with tt.track_usage("tools only") as run:
+        feed = Feed(run, pump=None)
+        with tt.tool("search"):
+            pass
+        snap = feed.snapshot()
+        feed.close()
+    (row,) = snap["rows"]["by_tool"]
+    assert row["calls"] == 0 and row["spans"] == 1 and row["label"].endswith("no LLM calls")
+    for field in ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens", "total_tokens"):
+        assert row[field] == 0 and type(row[field]) is int, field
+
+
+needs_node = pytest.mark.skipif(
     shutil.which("node") is None or not (JS / "node_modules" / "vega-lite").exists(),
     reason="needs node and js/node_modules (make jstest installs them)",
 )
-def test_specs_render_with_real_rows_in_vega(
-    tmp_path: Path, sample_rows: dict[str, list[dict[str, Any]]]
-) -> None:
+
+
+def render(tmp_path: Path, specs: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     path = tmp_path / "input.json"
-    path.write_text(json.dumps({"specs": panel_specs(), "rows": sample_rows}))
+    path.write_text(json.dumps({"specs": specs, "rows": rows}))
     done = subprocess.run(
         ["node", "tests/render_specs.mjs", str(path)], cwd=JS, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@needs_node
+def test_a_by_tool_chart_of_tools_without_llm_calls_shows_zero_never_nan(tmp_path: Path) -> None:
+    with tt.track_usage("tools only") as run:
+        feed = Feed(run, pump=None)
+        for name in ("search", "rerank", "search"):
+            with tt.tool(name):
+                pass
+        snap = feed.snapshot()
+        feed.close()
+    result = render(tmp_path, {"by_tool": panel_specs()["by_tool"]}, snap["rows"])["by_tool"]
+    assert not result["errors"], result["errors"]
+    assert not [t for t in result["texts"] if "NaN" in t], result["texts"]
+    assert "0" in result["texts"] and "2 spans · 0 ms · no LLM calls" in result["texts"]
+
+
+@needs_node
+def test_specs_render_with_real_rows_in_vega(
+    tmp_path: Path, sample_rows: dict[str, list[dict[str, Any]]]
+) -> None:
+    first, last = sample_rows["timeline"][0], sample_rows["timeline"][-1]
+    running = {"id": "live-1", "lane": "tool: fetch", "kind": "tool", "name": "fetch", "status": "running",
+               "start": first["start"], "end": last["end"] + 500}  # fmt: skip
+    rows = {**sample_rows, "timeline": [*sample_rows["timeline"], running]}  # as the front end adds it
+    result = render(tmp_path, panel_specs(), rows)
     for name, r in result.items():
         assert r["marks"] > 10, f"{name} drew nothing: {r['errors']}"
         assert not [e for e in r["errors"] if "Infinite extent" not in e], f"{name}: {r['errors']}"
     texts = {name: " ".join(r["texts"]) for name, r in result.items()}
     assert "no-price-model" in texts["cumulative_tokens"] and "gpt-4o-mini" in texts["cumulative_cost"]
     assert "agent: planner" in texts["timeline"] and "tool: search" in texts["timeline"]
+    assert "tool: fetch" in texts["timeline"] and "running" in texts["timeline"], "its lane, and the legend"
+    assert "NaN" not in " ".join(texts.values())
     assert "n/a" in texts["by_model"], "an unpriced model is labelled n/a, not $0"
     assert "1 span" in texts["by_tool"]

@@ -182,6 +182,40 @@ def test_in_flight_calls_and_active_tools(feeds: list[Feed]) -> None:
         assert {r["id"] for r in msg["append"]["timeline"]} == {handle.id, started.id}
 
 
+def test_in_flight_items_carry_the_lane_their_rows_will_have(feeds: list[Feed]) -> None:
+    """The browser draws them as open bars in that lane until their rows (same id) arrive: no message of
+    their own, the header every message carries is enough."""
+    clock = Clock()
+    with tt.track_usage("live") as run:
+        feed, rec, _ = manual(feeds, run, clock)
+        with tt.context(agent="planner"):
+            handle = start_call("openai", "gpt-4o")
+        span = tt.tool("search")
+        started = span.__enter__()
+        feed.tick()
+        (call,) = rec.of("delta")[-1]["in_flight"]
+        (tool,) = rec.of("delta")[-1]["active_tools"]
+        assert call["lane"] == "agent: planner" and call["kind"] == "llm" and "run_ids" not in call
+        assert tool["lane"] == "tool: search" and tool["id"] == started.id
+        sent = len(rec.messages)
+        handle.finish(tt.Usage(10, 2))
+        span.__exit__(None, None, None)
+        clock.now += 0.05
+        feed.tick()
+        assert len(rec.messages) == sent + 1, "both ends in one delta"
+        rows = {r["id"]: r for r in rec.of("delta")[-1]["append"]["timeline"]}
+        assert rows[handle.id]["lane"] == call["lane"] and rows[started.id]["lane"] == tool["lane"]
+
+    dashboard, rec, _ = manual(feeds, None, clock)  # the session's: the runs of each, for its filter
+    with tt.track_usage("outer") as outer, tt.track_usage("inner") as inner:
+        handle = start_call("openai", "gpt-4o")
+        clock.now += 0.05
+        dashboard.tick()
+        (call,) = rec.of("delta")[-1]["in_flight"]
+        assert call["run_ids"] == [inner.id, outer.id] and call["lane"] == "llm calls"
+        handle.finish(tt.Usage(1, 1))
+
+
 def test_timeline_keeps_the_latest_spans_and_counts_the_rest(feeds: list[Feed]) -> None:
     clock = Clock()
     with tt.track_usage("many") as run:

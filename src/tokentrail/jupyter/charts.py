@@ -13,9 +13,18 @@ import json
 import pathlib
 from typing import Any
 
-STATUS_COLORS = {"ok": "#4c78a8", "partial": "#f58518", "error": "#e45756"}
+STATUS_COLORS = {"ok": "#4c78a8", "partial": "#f58518", "error": "#e45756", "running": "#a8c4e0"}
+RUNNING = "datum.status === 'running'"  # open bars the front end draws for calls and tools in flight
 TOKEN_PARTS = {"input (uncached)": "#4c78a8", "cached input": "#9ecae9", "output": "#f58518"}
 TIME_FORMAT = "%H:%M:%S.%L"
+LABEL_PX = 90  # room per time label ("12:34:56" is ~45 px at 10 px), so labels rarely need thinning
+# Vega keys axis ticks by String(date), which has whole seconds: ticks less than a second apart collapse
+# into one per second at uneven places, where labels collide. So a tick per second at the finest.
+# (Vega's interval names are plural, "seconds"; Vega-Lite's singular ones reach Vega unknown, hence exprs.)
+TICK_COUNT = (
+    f"span(domain('x')) < 1000 * ceil(width / {LABEL_PX})"
+    f" ? {{interval: 'seconds', step: 1}} : ceil(width / {LABEL_PX})"
+)
 COST_EXPR = (
     "datum.cost == null ? 'n/a' : datum.cost < 1 ? format(datum.cost, '$.6f') : format(datum.cost, '$,.4f')"
 )
@@ -33,6 +42,24 @@ def _finish(chart: Any, name: str, *, span: str = "half") -> dict[str, Any]:
         .to_dict()
     )
     return spec
+
+
+def _time_x(field: str) -> Any:
+    """A time x encoding whose labels never collide: whole seconds at the finest, thinned when dense."""
+    import altair as alt
+
+    return alt.X(
+        field,
+        title=None,
+        scale=alt.Scale(nice=alt.ExprRef("'seconds'")),  # a burst within a second still gets two labels
+        axis=alt.Axis(
+            format="%H:%M:%S",
+            tickCount=alt.ExprRef(TICK_COUNT),
+            labelOverlap="greedy",  # hide any label that would touch the last one shown
+            labelSeparation=6,
+            labelFlush=True,
+        ),
+    )
 
 
 def cumulative_chart(metric: str) -> dict[str, Any]:
@@ -60,7 +87,7 @@ def cumulative_chart(metric: str) -> dict[str, Any]:
             invalid="break-paths-show-domains",
         )
         .encode(
-            x=alt.X("t:T", title=None, axis=alt.Axis(format="%H:%M:%S", labelOverlap=True)),
+            x=_time_x("t:T"),
             y=alt.Y(f"{cum}:Q", title=None, axis=alt.Axis(format="$.2~r" if field == "cost" else "~s")),
             color=alt.Color("model:N", title="model", scale=alt.Scale(scheme="tableau10")),
             tooltip=[
@@ -76,19 +103,26 @@ def cumulative_chart(metric: str) -> dict[str, Any]:
 
 
 def timeline_chart() -> dict[str, Any]:
-    """A Gantt of LLM calls and tool spans: one lane per agent or tool, coloured by status."""
+    """A Gantt of LLM calls and tool spans: one lane per agent or tool, coloured by status.
+
+    Calls and tools still running come as rows of status ``running`` ending "now" (the front end
+    makes them from the header's in-flight lists): drawn as open, dashed bars until their row arrives.
+    """
     import altair as alt
 
     base = alt.Chart(alt.NamedData("timeline"), title="Timeline of calls and tool spans")
     first = alt.EncodingSortField("start", op="min")
+    x = _time_x("start:T")
     y = alt.Y("lane:N", title=None, sort=first, axis=alt.Axis(labelLimit=160))
     color = alt.Color(
         "status:N",
         title="status",
         scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
     )
+    name = alt.Tooltip("name:N", title="model / tool")
+    started = alt.Tooltip("start:T", title="started", format=TIME_FORMAT)
     tooltip = [
-        alt.Tooltip("name:N", title="model / tool"),
+        name,
         alt.Tooltip("kind:N"),
         alt.Tooltip("status:N"),
         alt.Tooltip("duration_ms:Q", title="duration (ms)", format=",.0f"),
@@ -96,21 +130,35 @@ def timeline_chart() -> dict[str, Any]:
         alt.Tooltip("output_tokens:Q", title="output tokens", format=","),
         alt.Tooltip("cost_label:N", title="cost"),
         alt.Tooltip("outcome:N", title="finish reason / error"),
-        alt.Tooltip("start:T", title="started", format=TIME_FORMAT),
+        started,
     ]
-    bars = base.mark_bar(cornerRadius=2, opacity=0.85).encode(
-        x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M:%S", labelOverlap=True)),
-        x2="end:T",
-        y=y,
-        color=color,
-        tooltip=tooltip,
+    running_tooltip = [
+        name,
+        alt.Tooltip("kind:N"),
+        alt.Tooltip("status:N"),
+        alt.Tooltip("duration_ms:Q", title="running for (ms)", format=",.0f"),
+        started,
+    ]
+    bars = (
+        base.transform_filter(f"!({RUNNING})")
+        .mark_bar(cornerRadius=2, opacity=0.85)
+        .encode(x=x, x2="end:T", y=y, color=color, tooltip=tooltip)
+        .properties(name="spans")
+    )
+    running = (
+        base.transform_filter(RUNNING)
+        .mark_bar(
+            cornerRadius=2, fillOpacity=0.45, stroke=STATUS_COLORS["ok"], strokeDash=[4, 3], strokeWidth=1.2
+        )
+        .encode(x=x, x2="end:T", y=y, color=color, tooltip=running_tooltip)
+        .properties(name="running")
     )
     # a short call is narrower than a pixel at a minute's scale: a tick at its start keeps it visible
     ticks = base.mark_tick(thickness=2, bandSize=14, opacity=0.9).encode(
-        x="start:T", y=y, color=color, tooltip=tooltip
+        x=x, y=y, color=color, tooltip=tooltip
     )
     chart = (
-        alt.layer(bars, ticks)
+        alt.layer(bars, running, ticks)
         .transform_calculate(
             cost_label=COST_EXPR,
             duration_ms="datum.end - datum.start",
@@ -128,7 +176,11 @@ def breakdown_chart(dataset: str, title: str) -> dict[str, Any]:
     base = alt.Chart(alt.NamedData(dataset), title=title)
     order = alt.EncodingSortField("total_tokens", op="max", order="descending")
     room = 150 if dataset == "by_tool" else 80  # pixels right of the longest bar, for its label
-    x_scale = alt.Scale(range=[0, alt.ExprRef(f"max(width - {room}, 40)")])
+    # every row at 0 tokens (tools that made no LLM call) leaves a zero-width domain, for which Vega's tick
+    # format prints "NaN": the axis always reaches at least 1 token, in whole tokens
+    x_range: list[Any] = [0, alt.ExprRef(f"max(width - {room}, 40)")]
+    x_scale = alt.Scale(range=x_range, domain=alt.DomainUnionWith([0, 1]))
+    x_axis = alt.Axis(format="~s", tickMinStep=1)
     y = alt.Y("name:N", title=None, sort=order, axis=alt.Axis(labelLimit=160))
     tooltip = [
         alt.Tooltip("name:N", title="model" if dataset == "by_model" else "tool"),
@@ -157,7 +209,7 @@ def breakdown_chart(dataset: str, title: str) -> dict[str, Any]:
         .transform_calculate(part_rank=f"indexof({list(TOKEN_PARTS)!r}, datum.part)")
         .mark_bar(cornerRadius=1)
         .encode(
-            x=alt.X("sum(tokens):Q", title="tokens", axis=alt.Axis(format="~s"), scale=x_scale),
+            x=alt.X("sum(tokens):Q", title="tokens", axis=x_axis, scale=x_scale),
             y=y,
             color=alt.Color("part:N", title=None, scale=parts),
             order=alt.Order("part_rank:Q"),
@@ -165,7 +217,10 @@ def breakdown_chart(dataset: str, title: str) -> dict[str, Any]:
         )
     )
     labels = base.mark_text(align="left", dx=4, fontSize=10).encode(
-        x=alt.X("total_tokens:Q", scale=x_scale), y=y, text=alt.Text("label:N"), tooltip=tooltip
+        x=alt.X("total_tokens:Q", scale=alt.Scale(range=x_range)),  # one domain (above) for both layers
+        y=y,
+        text=alt.Text("label:N"),
+        tooltip=tooltip,
     )
     chart = alt.layer(bars, labels).transform_calculate(cost_label=COST_EXPR).properties(height=alt.Step(20))
     return _finish(chart, dataset)

@@ -80,7 +80,8 @@ class Feed:
         rid = handle.run_id
         if self.run is not None and (rid is None or rid in self._foreign):
             return
-        self._queue.append(("c", (handle.id, handle.model, handle.started_at, rid)))
+        item = (handle.id, handle.model, handle.started_at, rid, handle.kind, handle.context.agent)
+        self._queue.append(("c", item))
         if not self._kicked:
             self._kick()
 

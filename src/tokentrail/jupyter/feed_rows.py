@@ -20,14 +20,23 @@ Row = dict[str, Any]
 _LANES = {"llm": "llm calls", "embedding": "embeddings"}
 
 
+def call_lane(kind: str, agent: str | None, model: str | None) -> str:
+    """The Gantt lane of a call: its agent's, else its kind's (manual records with a model: LLM calls)."""
+    if agent:
+        return f"agent: {agent}"
+    return _LANES.get(kind) or ("llm calls" if model else "records")
+
+
+def tool_lane(name: str | None) -> str:
+    return f"tool: {name}"
+
+
 def timeline_row(e: UsageEvent, run_ids: Sequence[str] | None) -> Row:
     """One bar of the Gantt: a call (lane: its agent, else its kind) or a tool span (lane: the tool)."""
     if e.kind == "tool":
-        lane, name = f"tool: {e.tool}", e.tool or "tool"
+        lane, name = tool_lane(e.tool), e.tool or "tool"
     else:
-        agent = e.context.agent
-        kind = _LANES.get(e.kind) or ("llm calls" if e.model else "records")  # manual records: by model
-        lane, name = (f"agent: {agent}" if agent else kind), e.model_name
+        lane, name = call_lane(e.kind, e.context.agent, e.model), e.model_name
     u, cost = e.usage, e.cost
     row: Row = {
         "id": e.id, "lane": lane, "kind": e.kind, "name": name, "status": e.status,

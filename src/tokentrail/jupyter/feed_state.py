@@ -14,8 +14,10 @@ from .feed_rows import (
     Row,
     TimelineWindow,
     breakdown_rows,
+    call_lane,
     run_row,
     timeline_row,
+    tool_lane,
     totals_dict,
 )
 
@@ -134,15 +136,26 @@ class FeedState:
                     self.tools.pop(obj[0], None)
                 self._events.append(obj)
             else:
-                item_id, name, started_at, run_id = obj
-                if not self._accept(run_id, foreign):
+                if not self._accept(obj[3], foreign):
                     continue
-                if tag == "c":
-                    self.in_flight[item_id] = {"id": item_id, "model": name, "started_at": started_at * 1e3}
-                else:
-                    self.tools[item_id] = {"id": item_id, "name": name, "started_at": started_at * 1e3}
+                item = self._running(tag, obj)
+                (self.in_flight if tag == "c" else self.tools)[item["id"]] = item
             self.changed = True
         self._backfilled = set()
+
+    def _running(self, tag: str, obj: tuple[Any, ...]) -> Row:
+        """A call in flight (``c``) or a tool running, with the lane (and runs) its row will have: the
+        timeline draws it there as an open bar until that row comes."""
+        item_id, name, started_at, run_id = obj[:4]
+        if tag == "c":
+            item: Row = {"id": item_id, "model": name, "started_at": started_at * 1e3,
+                         "lane": call_lane(obj[4], obj[5], name), "kind": obj[4]}  # fmt: skip
+        else:
+            item = {"id": item_id, "name": name, "started_at": started_at * 1e3, "lane": tool_lane(name)}
+        chain = self._chain(run_id)
+        if chain is not None:
+            item["run_ids"] = list(chain)
+        return item
 
     def _fold_events(self) -> None:
         events, self._events = self._events, []
