@@ -7,6 +7,7 @@ its own event), endpoints that refuse ``stream_options``, and OpenRouter's repor
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anthropic
@@ -17,6 +18,7 @@ from support.replay import ReplayServer, error_reply, json_reply, sse_reply
 
 import tokentrail as tt
 import tokentrail.instrument as ti
+from tokentrail.instrument._wrap import SYNC_CALLS
 
 pytestmark = pytest.mark.usefixtures("instrumented")
 MSGS = [{"role": "user", "content": "Hi"}]
@@ -97,6 +99,21 @@ def test_every_retry_attempt_is_an_event(replay: ReplayServer) -> None:
     with tt.track_usage() as failed, pytest.raises(openai.InternalServerError, match="still down"):
         oai(replay, retries=1).chat.completions.create(model="o3-mini", messages=MSGS)
     assert [(e.attempt, e.status) for e in failed.events] == [(1, "error"), (2, "error")]
+    assert SYNC_CALLS == {}  # the per-thread slot retries look in is cleared, even when the call raised
+
+
+def test_retries_on_concurrent_threads_stay_with_their_own_call(replay: ReplayServer) -> None:
+    # 4 rate limits land on whichever requests come first; with 4 retries allowed every call succeeds
+    replay.script(*[error_reply(429, "rate limited") for _ in range(4)],
+                  *[json_reply(p.openai_chat(p.REASONING_USAGE)) for _ in range(4)])  # fmt: skip
+    client = oai(replay, retries=4)
+    with tt.track_usage() as run, ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: client.chat.completions.create(model="o3-mini", messages=MSGS), range(4)))
+    events = run.events
+    ok = [e for e in events if e.status == "ok"]
+    assert len(ok) == 4 and [e.error_type for e in events if e.status == "error"] == ["RateLimitError"] * 4
+    assert sum(e.attempt - 1 for e in ok) == 4  # each failed attempt was counted by its own call's retry
+    assert len({e.id for e in events}) == 8 and SYNC_CALLS == {}
 
 
 async def test_async_retries_and_anthropic_overloaded(replay: ReplayServer) -> None:

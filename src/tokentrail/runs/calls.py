@@ -25,7 +25,7 @@ from ..model import (
 from ..pricing import PRICES
 from .context import _CTX, _TOOL, current_run
 from .run import Run
-from .tracker import TRACKER, new_id
+from .tracker import TRACKER, id_of, new_id, next_number
 
 log = logging.getLogger("tokentrail")
 
@@ -77,13 +77,13 @@ class CallHandle:
     """An LLM call in flight: who made it and when; it becomes one event, once (``finish``/``settle``)."""
 
     __slots__ = (
-        "_ended", "_read", "_result", "attempt", "context", "done", "id", "is_async", "kind", "method",
+        "_ended", "_n", "_read", "_result", "attempt", "context", "done", "is_async", "kind", "method",
         "model", "operation", "provider", "run", "started_at", "tool",
     )  # fmt: skip
 
     def __init__(self, provider: str | None, model: str | None, operation: str, method: str,
                  is_async: bool, kind: EventKind, attempt: int, run: Run | None) -> None:  # fmt: skip
-        self.id = new_id()
+        self._n = next_number()
         self.provider = provider
         self.model = model
         self.operation = operation
@@ -96,6 +96,11 @@ class CallHandle:
         self.tool = _TOOL.get()
         self.started_at = _time()
         self.done = False
+
+    @property
+    def id(self) -> str:
+        """The id its event will carry (formatted when read: the call itself only takes a number)."""
+        return id_of(self._n)
 
     @property
     def run_id(self) -> str | None:
@@ -169,8 +174,9 @@ class CallHandle:
             cost = PRICES.call_cost(self.provider, self.model, f[1], usage, provider_cost, f[7])
         run = self.run
         event: UsageEvent = _new(UsageEvent, (
-            self.id, self.kind, self.provider, self.model, self.operation, self.method, self.started_at,
-            ended, usage, cost, status, source, f[1], self.is_async, error_type, f[2], f[3], self.tool,
+            id_of(self._n), self.kind, self.provider, self.model, self.operation, self.method,
+            self.started_at, ended, usage, cost, status, source, f[1], self.is_async, error_type, f[2], f[3],
+            self.tool,
             None if run is None else run.id, () if run is None else run.path, self.context, self.attempt,
             f[4], f[7], f[5], None,
         ))  # fmt: skip

@@ -30,6 +30,13 @@ def new_id() -> str:
     return _PREFIX + str(next(_ids))
 
 
+next_number = _ids.__next__  # a call takes a number; its id string is made when someone reads it
+
+
+def id_of(number: int) -> str:
+    return _PREFIX + str(number)
+
+
 class Tracker:
     """Everything recorded in this process: session totals, runs, budgets and subscribers."""
 
