@@ -162,6 +162,22 @@ def test_nested_runs_count_sibling_and_outside_calls_do_not(feeds: list[Feed]) -
     assert final["totals"]["input_tokens"] == 5
 
 
+def test_a_panel_leaves_calls_queued_and_shows_them_at_its_next_tick(feeds: list[Feed]) -> None:
+    clock = Clock()
+    with tt.track_usage("live") as run:
+        feed, rec, _ = manual(feeds, run, clock)
+        for i in range(5):
+            start_call("openai", "gpt-4o").finish(tt.Usage(10 + i, 2))
+        assert len(tt.tracker().ledger.pending) == 5  # the calls did not build events for the panel
+        clock.now += 0.05
+        feed.tick()
+        assert not tt.tracker().ledger.pending
+        msg = rec.of("delta")[-1]
+        rows = msg.get("append", {}).get("timeline", []) + msg.get("upsert", {}).get("timeline", [])
+        assert sorted(r["input_tokens"] for r in rows) == [10, 11, 12, 13, 14]
+        assert msg["totals"]["input_tokens"] == 60 == run.usage.input_tokens
+
+
 def test_in_flight_calls_and_active_tools(feeds: list[Feed]) -> None:
     clock = Clock()
     with tt.track_usage("live") as run:

@@ -59,9 +59,11 @@ class Feed:
         self._next_poll: float | None = None
         self._closed = False
         self._foreign: set[str] = set()  # run ids outside this feed's run (skipped on the hot path)
+        tracker.ledger.fold()  # calls queued before this feed existed come in through the backfill
         hub = tracker.ledger.hub
         self._subs: list[Subscription] = [
-            hub.subscribe("usage", self._on_usage),
+            # batched: calls stay queued in the ledger (cheap); each tick folds them in, see _drain
+            hub.subscribe("usage", self._on_usage, batched=True),
             hub.subscribe("call_start", self._on_call_start),
             hub.subscribe("tool_start", self._on_tool_start),
         ]
@@ -120,7 +122,7 @@ class Feed:
         if self._closed or self._on_delta is None:
             return None
         times = [t for t in (self._next_poll, self._snapshot_at()) if t is not None]
-        if self._wants_delta():
+        if self._wants_delta() or self.tracker.ledger.pending:  # queued calls: fold them at the next slot
             times.append(self._last_delta + self.delta_interval)
         return min(times) if times else None
 
@@ -134,6 +136,7 @@ class Feed:
         with self._lock:
             if self._closed or self._on_delta is None:
                 return
+            self.tracker.ledger.fold()  # calls that finished since: their events reach _on_usage now
             if self._next_poll is not None and late >= self._next_poll:
                 self._next_poll = now + self.poll_interval
                 if self.run is not None and self.run.ended_at is not None:
@@ -152,6 +155,7 @@ class Feed:
         return self._kicked or bool(self._queue) or self._poll_changed
 
     def _drain(self) -> bool:
+        self.tracker.ledger.fold()  # queued calls reach _on_usage now, in this thread
         self._kicked = False
         items: list[tuple[str, Any]] = []
         pop = self._queue.popleft
