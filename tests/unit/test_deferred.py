@@ -10,7 +10,7 @@ import pytest
 
 import tokentrail as tt
 from tokentrail.ledger.ledger import FOLD_AT
-from tokentrail.model import Outcome
+from tokentrail.model import Accumulator, Outcome
 from tokentrail.runs.calls import start_call
 
 LEDGER = tt.tracker().ledger
@@ -135,3 +135,33 @@ def test_a_batched_subscriber_gets_every_event_once_without_making_calls_build_t
 def test_only_usage_subscribers_can_be_batched() -> None:
     with pytest.raises(ValueError, match="only usage"):
         tt.on("call_start", print, batched=True)
+
+
+def test_folded_totals_equal_the_events_added_one_by_one() -> None:
+    with tt.track_usage("outer") as outer, pytest.warns(tt.UnpricedModelWarning):
+        for i in range(40):  # priced, unpriced, error and zero-token calls
+            tt.record(model="gpt-4o-mini", provider="openai", input_tokens=100 + i, output_tokens=7,
+                      cached_input_tokens=i, reasoning_tokens=i % 3, duration_ms=1.5)  # fmt: skip
+            tt.record(model="no-such-model-x", provider="acme", input_tokens=3, output_tokens=i % 2)
+            tt.record(model="gpt-4o", provider="openai", input_tokens=0, output_tokens=0, status="error")
+        with tt.track_usage("inner") as inner, tt.tool("search"):
+            for i in range(30):  # cache writes, provider-reported cost, inside a tool span
+                tt.record(model="claude-sonnet-4-5", provider="anthropic", input_tokens=50,
+                          output_tokens=i, cache_write_tokens=10)  # fmt: skip
+                tt.record(provider="openrouter", input_tokens=5, output_tokens=5, cost=0.001)
+        with tt.tool("rerank"):
+            pass
+        assert len(LEDGER.pending) > 100  # all of it still queued
+    for scope in (outer, inner, tt.tracker()):
+        one_by_one = Accumulator()
+        for event in scope.events:
+            one_by_one.add(event)
+        want, got = one_by_one.snapshot(), scope.totals()
+        assert (got.calls, got.errors, got.usage, got.unpriced_calls, got.tool_spans) == (
+            want.calls, want.errors, want.usage, want.unpriced_calls, want.tool_spans)  # fmt: skip
+        assert got.cost == pytest.approx(want.cost, rel=1e-12)
+        calls_ms = sum(e.duration_ms for e in scope.events if e.kind != "tool")  # totals time the calls
+        assert got.duration_ms == pytest.approx(calls_ms, rel=1e-9)
+    assert (
+        outer.totals().unpriced_calls == 40 and outer.errors == 40 and inner.by_tool()["search"].calls == 60
+    )

@@ -15,11 +15,6 @@ Group = tuple[bool, "str | None", str, "str | None"]  # is a tool span, provider
 NO_MODEL = "(no model)"
 
 
-def group_of(e: UsageEvent) -> Group:
-    """The accumulators an event adds to: its (provider, model), unless a tool span, and its tool."""
-    return (e[1] == "tool", e[2], e[12] or e[3] or NO_MODEL, e[17])
-
-
 def merged(accs: Iterable[Accumulator]) -> Accumulator:
     """Sum of several accumulators."""
     out = Accumulator()

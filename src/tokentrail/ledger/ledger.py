@@ -10,13 +10,15 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, Protocol
 
 from ..model import Accumulator, UsageEvent
-from .aggregates import Aggregates, Group, group_of
+from .aggregates import NO_MODEL, Aggregates
 from .hub import Hub
 
 DEFAULT_MAX_EVENTS = 100_000
+_GROUP_KEY = itemgetter(1, 2, 12, 3, 17)  # kind, provider, response model, model, tool: in C
 FOLD_AT = 256  # queued calls that trigger a fold by the caller: bounds memory, keeps the batch warm
 
 Scopes = Sequence[Aggregates]
@@ -76,7 +78,7 @@ class Ledger:
         """Build what is queued, then add it per (scopes, group): one accumulator merge per group and
         scope, not one update per event per scope."""
         pending = self.pending
-        batches: dict[tuple[int, Group], tuple[list[UsageEvent], Scopes]] = {}
+        batches: dict[tuple[int, tuple[Any, ...]], tuple[list[UsageEvent], Scopes]] = {}
         ordered: list[UsageEvent] = []
         while pending:
             try:
@@ -85,13 +87,14 @@ class Ledger:
                 break
             event, scopes = item if type(item) is tuple else item.resolve()
             ordered.append(event)
-            key = (id(scopes), group_of(event))
+            key = (id(scopes), _GROUP_KEY(event))
             batch = batches.get(key)
             if batch is None:
                 batches[key] = batch = ([], scopes)
             batch[0].append(event)
         session, extra = self.session, self.extra
-        for (_, group), (events, scopes) in batches.items():
+        for (_, (kind, provider, answered, model, tool)), (events, scopes) in batches.items():
+            group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
             delta = Accumulator()
             delta.add_many(events)
             session.absorb(group, delta, ())

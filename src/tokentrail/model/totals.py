@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter, sub
 
 from .event import UsageEvent
 from .usage import Usage
@@ -56,6 +58,10 @@ class Totals:
         }
 
 
+_KIND, _STARTED, _ENDED, _USAGE, _COST, _STATUS = (itemgetter(i) for i in (1, 6, 7, 8, 9, 10))
+_sub = sub
+
+
 class Accumulator:
     """Mutable running sums behind a :class:`Totals`; callers serialize ``add`` (the ledger's lock)."""
 
@@ -101,51 +107,38 @@ class Accumulator:
             self.cost_cached += cost[2]
             self.cost_cache_write += cost[3]
 
-    def add_many(self, events: Iterable[UsageEvent]) -> None:
-        """``add`` each event, summed in locals first (the ledger's batched fold)."""
-        calls = errors = inp = out = cached = write = reasoning = unpriced = priced = spans = 0
-        cost = c_in = c_out = c_cached = c_write = duration = 0.0
-        for e in events:
-            duration += (e[7] - e[6]) * 1000.0
-            if e[1] == "tool":
-                spans += 1
-                continue
-            u = e[8]
-            calls += 1
-            if e[10] == "error":
-                errors += 1
-            inp += u[0]
-            out += u[1]
-            cached += u[3]
-            write += u[4]
-            reasoning += u[5]
-            c = e[9]
-            if c is None:
-                if u[2]:
-                    unpriced += 1
-            else:
-                priced += 1
-                cost += c[4]
-                c_in += c[0]
-                c_out += c[1]
-                c_cached += c[2]
-                c_write += c[3]
-        self.calls += calls
-        self.errors += errors
-        self.input += inp
-        self.output += out
-        self.cached += cached
-        self.cache_write += write
-        self.reasoning += reasoning
-        self.unpriced += unpriced
-        self.priced += priced
-        self.tool_spans += spans
-        self.cost += cost
-        self.cost_input += c_in
-        self.cost_output += c_out
-        self.cost_cached += c_cached
-        self.cost_cache_write += c_write
-        self.duration_ms += duration
+    def add_many(self, events: Sequence[UsageEvent]) -> None:
+        """``add`` each event; a batch of LLM calls (the ledger's fold) is summed by column in C."""
+        n = len(events)
+        if not n:
+            return
+        kinds = list(map(_KIND, events))
+        if kinds.count("llm") + kinds.count("embedding") + kinds.count("manual") != n:
+            for e in events:  # tool spans (or a mix): one at a time
+                self.add(e)
+            return
+        self.calls += n
+        self.errors += list(map(_STATUS, events)).count("error")
+        self.duration_ms += sum(map(_sub, map(_ENDED, events), map(_STARTED, events))) * 1000.0
+        usages = list(map(_USAGE, events))
+        i, o, _, c, w, r = map(sum, zip(*usages))
+        self.input += i
+        self.output += o
+        self.cached += c
+        self.cache_write += w
+        self.reasoning += r
+        costs = list(map(_COST, events))
+        priced = list(filter(None, costs))  # a Cost is a non-empty tuple: None is the only falsy one
+        if len(priced) < n:
+            self.unpriced += sum(1 for cost, u in zip(costs, usages) if cost is None and u[2])
+        if priced:
+            self.priced += len(priced)
+            c_in, c_out, c_cached, c_write, c_total = map(sum, islice(zip(*priced), 5))
+            self.cost += c_total
+            self.cost_input += c_in
+            self.cost_output += c_out
+            self.cost_cached += c_cached
+            self.cost_cache_write += c_write
 
     def merge(self, other: Accumulator) -> None:
         self.calls += other.calls
