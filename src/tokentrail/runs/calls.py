@@ -23,7 +23,7 @@ from ..model import (
     usage_of,
 )
 from ..pricing import PRICES
-from .context import _CTX, _TOOL, current_run
+from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
 from .tracker import TRACKER, id_of, new_id, next_number
 
@@ -209,7 +209,7 @@ def start_call(
     attempt: int = 1,
 ) -> CallHandle:
     """Begin a call: budgets are checked before anything is sent, then ``call_start`` fires."""
-    run = current_run()
+    run = _RUN.get() or current_run()
     if (run is not None and run.budget_states) or TRACKER.global_budget is not None:
         check_budgets(run)
     handle = CallHandle(provider, model, operation, method, is_async, kind, attempt, run)
@@ -251,7 +251,7 @@ def record(
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")
     if status != "ok" and status not in ("error", "partial"):
         raise ValueError(f"status must be 'ok', 'error' or 'partial', got {status!r}")
-    run = current_run()
+    run = _RUN.get() or current_run()  # the contextvar, else the resolvers (the executing cell)
     now = _time()
     priced = PRICES.cost(model, provider, usage, None if cost is None else float(cost)) if (
         model or cost is not None) else None  # fmt: skip
