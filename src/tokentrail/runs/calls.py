@@ -77,7 +77,7 @@ class CallHandle:
     """An LLM call in flight: who made it and when; it becomes one event, once (``finish``/``settle``)."""
 
     __slots__ = (
-        "_ended", "_n", "_read", "_result", "attempt", "context", "done", "is_async", "kind", "method",
+        "_ended", "_n", "_outcome", "attempt", "context", "done", "is_async", "kind", "method",
         "model", "operation", "provider", "run", "started_at", "tool",
     )  # fmt: skip
 
@@ -137,26 +137,25 @@ class CallHandle:
         return event
 
     def settle(self, read: Read, result: Any) -> None:
-        """Finished with ``result``: ``read(result)`` gives the outcome, now if an event is needed at
-        once (a subscriber, a budget), else when the totals are next read; the caller waits for neither."""
+        """Finished with ``result``: ``read(result)`` gives the outcome now (the result is not kept); the
+        event is built at once if a subscriber or budget needs it, else when the totals are next read."""
         if self.done:
             return
         self.done = True
         ended = _time()
+        outcome = _read_safely(read, result)
         run = self.run
         ledger = TRACKER.ledger
         if _eager(ledger, run):
-            event = self._event(_read_safely(read, result), "ok", None, None, ended)
-            ledger.append(event, run.scopes if run is not None else ())
+            ledger.append(self._event(outcome, "ok", None, None, ended), () if run is None else run.scopes)
             _budgets_after(run)
             return
-        self._read, self._result, self._ended = read, result, ended
+        self._outcome, self._ended = outcome, ended
         ledger.defer(self)
 
     def resolve(self) -> tuple[UsageEvent, tuple[Any, ...]]:
-        """The settled call's event and scopes (the ledger's fold); the result is let go."""
-        outcome = _read_safely(self._read, self._result)
-        self._result = None
+        """The settled call's event and scopes (the ledger's fold)."""
+        outcome = self._outcome
         run = self.run
         return self._event(outcome, "ok", None, None, self._ended), (run.scopes if run is not None else ())
 
