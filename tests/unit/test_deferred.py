@@ -165,3 +165,24 @@ def test_folded_totals_equal_the_events_added_one_by_one() -> None:
     assert (
         outer.totals().unpriced_calls == 40 and outer.errors == 40 and inner.by_tool()["search"].calls == 60
     )
+
+
+def test_a_call_whose_event_cannot_be_built_does_not_lose_the_others(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokentrail.runs.calls import CallHandle
+
+    handles = [start_call("openai", "gpt-4o") for _ in range(5)]
+    for i, handle in enumerate(handles):
+        handle.settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o", "id": str(i)})
+    real = CallHandle.resolve
+
+    def broken(self: CallHandle) -> Any:
+        if self is handles[2]:
+            raise RuntimeError("a bug")
+        return real(self)
+
+    monkeypatch.setattr(CallHandle, "resolve", broken)
+    with caplog.at_level(logging.ERROR, logger="tokentrail"):
+        assert [e.response_id for e in tt.tracker().events] == ["0", "1", "3", "4"]
+    assert "could not build the event" in caplog.text and not LEDGER.pending

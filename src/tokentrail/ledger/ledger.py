@@ -7,6 +7,7 @@ next time anything reads them, or every ``FOLD_AT`` calls. Reads are exact eithe
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -17,8 +18,10 @@ from ..model import Accumulator, UsageEvent
 from .aggregates import NO_MODEL, Aggregates
 from .hub import Hub
 
+log = logging.getLogger("tokentrail")
 DEFAULT_MAX_EVENTS = 100_000
 _GROUP_KEY = itemgetter(1, 2, 12, 3, 17)  # kind, provider, response model, model, tool: in C
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 FOLD_AT = 256  # queued calls that trigger a fold by the caller: bounds memory, keeps the batch warm
 
 Scopes = Sequence[Aggregates]
@@ -28,6 +31,16 @@ class Settled(Protocol):
     """A call that finished but whose event is built later, when the ledger folds it in."""
 
     def resolve(self) -> tuple[UsageEvent, Scopes]: ...
+
+
+def _resolve_each(items: list[Any]) -> list[tuple[UsageEvent, Scopes]]:
+    out = []
+    for item in items:
+        try:
+            out.append(item if type(item) is tuple else item.resolve())
+        except Exception:
+            log.exception("tokentrail: could not build the event of a finished call; it is not counted")
+    return out
 
 
 class Ledger:
@@ -78,20 +91,24 @@ class Ledger:
         """Build what is queued, then add it per (scopes, group): one accumulator merge per group and
         scope, not one update per event per scope."""
         pending = self.pending
+        pop = pending.popleft
+        # only a folder pops, under the lock: the first n are there even while other threads append
+        items = [pop() for _ in range(len(pending))]
+        try:
+            pairs = [item if type(item) is tuple else item.resolve() for item in items]
+        except Exception:  # a bug in building one event must not lose the others
+            pairs = _resolve_each(items)
+        ordered: list[UsageEvent] = list(map(_FIRST, pairs))
+        keys = list(zip(map(id, map(_SECOND, pairs)), map(_GROUP_KEY, ordered)))
         batches: dict[tuple[int, tuple[Any, ...]], tuple[list[UsageEvent], Scopes]] = {}
-        ordered: list[UsageEvent] = []
-        while pending:
-            try:
-                item = pending.popleft()
-            except IndexError:  # another thread folded the last one
-                break
-            event, scopes = item if type(item) is tuple else item.resolve()
-            ordered.append(event)
-            key = (id(scopes), _GROUP_KEY(event))
-            batch = batches.get(key)
-            if batch is None:
-                batches[key] = batch = ([], scopes)
-            batch[0].append(event)
+        if keys and keys.count(keys[0]) == len(keys):  # the usual batch: one run, one model
+            batches[keys[0]] = (ordered, pairs[0][1])
+        else:
+            for key, (event, scopes) in zip(keys, pairs):
+                batch = batches.get(key)
+                if batch is None:
+                    batches[key] = batch = ([], scopes)
+                batch[0].append(event)
         session, extra = self.session, self.extra
         for (_, (kind, provider, answered, model, tool)), (events, scopes) in batches.items():
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
