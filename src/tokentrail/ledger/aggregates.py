@@ -37,10 +37,14 @@ class Aggregates:
         self._events: deque[UsageEvent] = deque(maxlen=max_events)
         self._sync = sync
 
-    @property
-    def events(self) -> deque[UsageEvent]:
+    def _synced(self) -> None:
+        """Fold the ledger's queue first, so what is read counts every finished call."""
         if self._sync is not None:
             self._sync()
+
+    @property
+    def events(self) -> deque[UsageEvent]:
+        self._synced()
         return self._events
 
     def add(self, e: UsageEvent) -> None:
@@ -75,8 +79,7 @@ class Aggregates:
 
     def total(self) -> Accumulator:
         """Everything in this scope: the LLM calls (by model) plus the tool spans' count and time."""
-        if self._sync is not None:
-            self._sync()
+        self._synced()
         # tuple(...) copies in one C call under the GIL: safe while another thread adds a model
         out = merged(tuple(self.models.values()))
         for acc in tuple(self.tools.values()):
@@ -96,22 +99,19 @@ class Aggregates:
                     source="sum", status=status)  # fmt: skip
 
     def by_model(self) -> dict[str, Totals]:
-        if self._sync is not None:
-            self._sync()
+        self._synced()
         groups: dict[str, Accumulator] = {}
         for (_, model), acc in tuple(self.models.items()):
             groups.setdefault(model, Accumulator()).merge(acc)
         return {k: v.snapshot() for k, v in groups.items()}
 
     def by_provider(self) -> dict[str, Totals]:
-        if self._sync is not None:
-            self._sync()
+        self._synced()
         groups: dict[str, Accumulator] = {}
         for (provider, _), acc in tuple(self.models.items()):
             groups.setdefault(provider or "unknown", Accumulator()).merge(acc)
         return {k: v.snapshot() for k, v in groups.items()}
 
     def by_tool(self) -> dict[str, Totals]:
-        if self._sync is not None:
-            self._sync()
+        self._synced()
         return {k: v.snapshot() for k, v in tuple(self.tools.items())}

@@ -46,14 +46,11 @@ def _after(event: UsageEvent, run: Run | None) -> None:
     """Count ``event``: at once when a subscriber or a budget needs it, else queued for the next read."""
     ledger = TRACKER.ledger
     scopes = () if run is None else run.scopes
-    if ledger.extra is None and not ledger.hub.watching_usage and (run is None or not run.budget_states):
-        pending = ledger.pending
-        pending.append((event, scopes))
-        if len(pending) >= ledger.fold_at:
-            ledger.fold()
-        return
-    ledger.append(event, scopes)
-    _budgets_after(run)
+    if _eager(ledger, run):
+        ledger.append(event, scopes)
+        _budgets_after(run)
+    else:
+        ledger.defer((event, scopes))
 
 
 def _eager(ledger: Ledger, run: Run | None) -> bool:
@@ -144,11 +141,9 @@ class CallHandle:
         self.done = True
         ended = _time()
         outcome = _read_safely(read, result)
-        run = self.run
         ledger = TRACKER.ledger
-        if _eager(ledger, run):
-            ledger.append(self._event(outcome, "ok", None, None, ended), () if run is None else run.scopes)
-            _budgets_after(run)
+        if _eager(ledger, self.run):
+            _after(self._event(outcome, "ok", None, None, ended), self.run)
             return
         self._outcome, self._ended = outcome, ended
         ledger.defer(self)
