@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..model import NO_OUTCOME, Outcome, Usage, normalize_usage, usage_of
+from ..model import NO_OUTCOME, Outcome, Usage, normalize_usage
 
 Fields = Outcome  # the core's name for what a finished call reported
 NO_FIELDS = NO_OUTCOME
 _new = tuple.__new__
-
-
-make_usage = usage_of  # the core's validated fast path
 
 
 class RawUsage(Mapping[str, Any]):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import EventKind, Usage
+from ..model import EventKind, Usage, usage_of
 from ._call import Call
-from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, make_usage
+from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage
 from ._patch import Registry
-from ._stainless import patch_client
+from ._stainless import find_operation, patch_client
 
 _OPERATIONS: dict[str, tuple[str, EventKind]] = {"/v1/messages": ("messages", "llm")}
 _COUNTS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
@@ -19,9 +19,7 @@ def message_usage(u: Any) -> Usage:
     d = u if type(u) is dict else u.__dict__
     read = d.get("cache_read_input_tokens") or 0
     write = d.get("cache_creation_input_tokens") or 0
-    return make_usage(
-        (d.get("input_tokens") or 0) + read + write, d.get("output_tokens") or 0, read, write, 0
-    )
+    return usage_of((d.get("input_tokens") or 0) + read + write, d.get("output_tokens") or 0, read, write, 0)
 
 
 def _tools(content: Any) -> tuple[str, ...]:
@@ -95,10 +93,7 @@ class AnthropicAdapter:
     raw_types: tuple[type, ...] = ()
 
     def operation(self, url: str) -> tuple[str, EventKind] | None:
-        found = _OPERATIONS.get(url)
-        if found is None and "?" in url:
-            found = _OPERATIONS.get(url.split("?", 1)[0])
-        return found  # /v1/messages/count_tokens is not an LLM call: nothing is recorded
+        return find_operation(_OPERATIONS, url)  # /v1/messages/count_tokens is not an LLM call
 
     def prepare(self, call: Call, options: Any) -> Any:
         return options

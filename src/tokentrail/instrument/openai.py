@@ -6,12 +6,12 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import EventKind, Usage
+from ..model import EventKind, Usage, usage_of
 from ._call import Call
 from ._config import REJECTING, stream_usage
-from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, extra_cost, make_usage
+from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, extra_cost
 from ._patch import Registry
-from ._stainless import optional_module, patch_client
+from ._stainless import find_operation, optional_module, patch_client
 from ._wrap import async_helper_close, sync_helper_close
 
 _OPERATIONS: dict[str, tuple[str, EventKind]] = {
@@ -35,7 +35,7 @@ def chat_usage(u: Any) -> Usage:
     p = d.get("prompt_tokens_details")
     pd = p.__dict__ if p is not None else _EMPTY
     c = d.get("completion_tokens_details")
-    return make_usage(
+    return usage_of(
         d.get("prompt_tokens") or 0,
         d.get("completion_tokens") or 0,
         pd.get("cached_tokens") or 0,
@@ -48,7 +48,7 @@ def responses_usage(u: Any) -> Usage:
     d = u.__dict__
     i = d.get("input_tokens_details")
     o = d.get("output_tokens_details")
-    return make_usage(
+    return usage_of(
         d.get("input_tokens") or 0,
         d.get("output_tokens") or 0,
         (i.__dict__.get("cached_tokens") or 0) if i is not None else 0,
@@ -238,10 +238,7 @@ class OpenAIAdapter:
     raw_types: tuple[type, ...] = ()
 
     def operation(self, url: str) -> tuple[str, EventKind] | None:
-        found = _OPERATIONS.get(url)
-        if found is None and "?" in url:
-            found = _OPERATIONS.get(url.split("?", 1)[0])
-        return found
+        return find_operation(_OPERATIONS, url)
 
     def prepare(self, call: Call, options: Any) -> Any:
         """Ask a chat/completions stream for its usage (``stream_options.include_usage``) if allowed."""
