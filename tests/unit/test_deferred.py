@@ -16,7 +16,7 @@ from tokentrail.runs.calls import start_call
 LEDGER = tt.tracker().ledger
 
 
-def _outcome(result: dict[str, Any]) -> Outcome:
+def _outcome(handle: object, result: dict[str, Any]) -> Outcome:
     return Outcome(tt.Usage(result["in"], result["out"]), result["model"], "stop", (), result["id"])
 
 
@@ -55,7 +55,7 @@ def test_with_a_subscriber_each_event_is_built_at_once() -> None:
 
 
 def test_a_reader_that_fails_records_usage_missing_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
-    def broken(result: object) -> Outcome:
+    def broken(handle: object, result: object) -> Outcome:
         raise KeyError("usage")
 
     with caplog.at_level(logging.WARNING, logger="tokentrail"):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 
 from ..model import EventKind
 from ..runs.budget import BudgetExceeded
-from ..runs.calls import CallHandle, start_call
+from ..runs.calls import CallHandle, open_call
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
-from ._provider import client_endpoint
+from ._provider import ENDPOINTS, client_endpoint
 from ._raw import read_body, track
 from ._stream import AsyncStreamProxy, StreamProxy
 
@@ -31,6 +32,7 @@ class Adapter(Protocol):
     """What an SDK module tells the shared machinery; ``openai.py`` and ``anthropic.py`` implement it."""
 
     sdk: str
+    operations: Mapping[str, tuple[str, EventKind]]  # exact request paths; ``operation`` for the rest
     stream_types: tuple[type, ...]
     raw_types: tuple[type, ...]
 
@@ -38,41 +40,41 @@ class Adapter(Protocol):
 
     def prepare(self, call: Call, options: Any) -> Any: ...
 
-    def result_fields(self, call: Call, result: Any) -> Fields | None: ...
+    def result_fields(self, call: Call, result: Any) -> Fields: ...
 
     def watcher(self, call: Call) -> Watcher: ...
 
     def is_rejection(self, call: Call, exc: BaseException) -> bool: ...
 
 
-class Call:
-    """A request in flight: one handle per attempt the SDK sends, finished exactly once each."""
+class Call(CallHandle):
+    """A request in flight, and the core's handle of its current attempt (each attempt the SDK sends
+    reopens it with the next number, so each is finished exactly once into its own event)."""
 
-    __slots__ = ("adapter", "asked", "base_url", "handle", "injected", "is_async", "op", "provider", "stream")
+    __slots__ = ("adapter", "asked", "base_url", "injected", "op", "stream")
 
     def __init__(self, adapter: Adapter, client: Any, found: tuple[str, EventKind], options: Any,
                  stream: bool, is_async: bool) -> None:  # fmt: skip
         self.adapter = adapter
-        self.provider, self.base_url = provider, _ = client_endpoint(client, adapter.sdk)
+        url = getattr(client, "_base_url", None)  # the endpoint, cached per base-URL object
+        hit = ENDPOINTS.get(id(url))
+        if hit is None or hit[0] is not url:
+            provider, self.base_url = client_endpoint(client, adapter.sdk)
+        else:
+            provider, self.base_url = hit[1], hit[2]
         data = options.json_data
         model = data.get("model") if type(data) is dict else None
         self.op = op = found[0]
         self.stream = stream
-        self.is_async = is_async
         self.injected = False
-        self.asked: tuple[dict[str, Any], Any] | None = (
-            None  # options' fields and the body as the user wrote it
-        )
-        self.handle: CallHandle | None = None
-        self.handle = start_call(provider, model if type(model) is str else None, op,
-                                 "stream" if stream else "generate", is_async, found[1], 1)  # fmt: skip
+        self.asked: tuple[dict[str, Any], Any] | None = None  # options' fields, the body the user wrote
+        open_call(self, provider, model if type(model) is str else None, op,
+                  "stream" if stream else "generate", is_async, found[1], 1)  # fmt: skip
 
-    def finish(
+    def finish_with(
         self, f: Fields, status: str = "ok", error_type: str | None = None, source: str | None = None
     ) -> None:
-        handle = self.handle
-        if handle is not None:
-            handle.conclude(f, status, error_type, source if f[0] is None else None)  # type: ignore[arg-type]
+        self.conclude(f, status, error_type, source if f[0] is None else None)  # type: ignore[arg-type]
 
     # -- attempts ------------------------------------------------------------------------------------
     def attempt_failed(self, client: Any, response: Any) -> None:
@@ -83,25 +85,20 @@ class Call:
                     name = type(client._make_status_error("", body=None, response=response)).__name__
                 except Exception:
                     name = "APIStatusError"
-                self.finish(NO_FIELDS, "error", name, "none")
+                self.finish_with(NO_FIELDS, "error", name, "none")
             else:
                 exc = sys.exc_info()[1]
                 name = type(exc).__name__ if exc is not None else "APIConnectionError"
                 if exc is not None and not type(exc).__module__.startswith(self.adapter.sdk):
                     name = "APITimeoutError" if "timeout" in name.lower() else "APIConnectionError"
-                self.finish(NO_FIELDS, "error", name, "missing")
+                self.finish_with(NO_FIELDS, "error", name, "missing")
         except Exception:
             warn_once("retry accounting")
 
     def next_attempt(self) -> None:
         """The SDK sends the request again: a new event with the next attempt number (budgets re-checked)."""
-        h = self.handle
-        if h is None:
-            return
-        self.handle = None
-        self.handle = start_call(
-            h.provider, h.model, h.operation, h.method, h.is_async, h.kind, h.attempt + 1
-        )
+        kind, provider, model, operation, method, _ = self._head
+        open_call(self, provider, model, operation, method, self.is_async, kind, self._tail[4] + 1)
 
     def refused(self, exc: BaseException) -> bool:
         """True if the endpoint rejected the injected ``stream_options``: remember it, send without."""
@@ -122,7 +119,7 @@ class Call:
             body = read_body(response) if response is not None else getattr(exc, "body", None)
             f = dict_fields(body, self.provider) if isinstance(body, dict) else NO_FIELDS
             source = "none" if hasattr(exc, "status_code") else "missing"
-            self.finish(f, "error", type(exc).__name__, source)
+            self.finish_with(f, "error", type(exc).__name__, source)
         except Exception:
             warn_once("error accounting")
 
@@ -138,17 +135,10 @@ class Call:
             if kind == RAW:
                 track(self, result)
                 return result
-            handle = self.handle
-            if handle is not None:
-                handle.settle(self.read, result)  # read now, or when the totals are next read
+            self.settle(adapter.result_fields, result)  # read now; counted now or at the next read
         except Exception:
             warn_once("result accounting")
         return result
-
-    def read(self, result: Any) -> Fields:
-        """What a parsed result reports (run by the core, maybe later and on another thread)."""
-        f = self.adapter.result_fields(self, result)
-        return dict_fields(result, self.provider) if f is None else f
 
     def watch(self, stream: Any) -> Any:
         watcher = self.adapter.watcher(self)
@@ -164,7 +154,7 @@ class Call:
                 failed = getattr(watcher, "error", None)  # the provider said the response failed
                 if failed is not None and status == "ok":
                     status, error = "error", failed
-                self.finish(watcher.fields(), status, error, "missing")
+                self.finish_with(watcher.fields(), status, error, "missing")
             except Exception:
                 warn_once("stream accounting")
 
@@ -192,10 +182,9 @@ def _kind_of(adapter: Adapter, result: Any) -> int:
 def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: bool) -> Call | None:
     """A ``Call`` if this request is an LLM call tokentrail records, else None (then pass it through)."""
     try:
-        found = adapter.operation(options.url)
-        if found is None:
-            return None
-        return Call(adapter, client, found, options, stream, is_async)
+        url = options.url
+        found = adapter.operations.get(url) or adapter.operation(url)
+        return None if found is None else Call(adapter, client, found, options, stream, is_async)
     except (BudgetExceeded, Warning):
         raise
     except Exception:

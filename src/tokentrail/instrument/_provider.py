@@ -17,7 +17,7 @@ _HOSTS = {
     "api.x.ai": "xai",
 }
 _SUFFIXES = ((".azure.com", "azure"), (".azure-api.net", "azure"), (".openrouter.ai", "openrouter"))
-_cache: dict[int, tuple[object, str, str]] = {}
+ENDPOINTS: dict[int, tuple[object, str, str]] = {}  # id(base URL) -> (it, provider, text)
 
 
 def provider_for_host(host: str, sdk: str) -> str:
@@ -36,13 +36,16 @@ def client_endpoint(client: Any, sdk: str) -> tuple[str, str]:
     url = getattr(client, "_base_url", None)
     if url is None:
         url = client.base_url
-    hit = _cache.get(id(url))
-    if hit is not None and hit[0] is url:
-        return hit[1], hit[2]
+    hit = ENDPOINTS.get(id(url))
+    if hit is None or hit[0] is not url:
+        hit = _learn(url, sdk)
+    return hit[1], hit[2]
+
+
+def _learn(url: Any, sdk: str) -> tuple[object, str, str]:
     text = str(url).rstrip("/")
     host = getattr(url, "host", None) or text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    provider = provider_for_host(str(host), sdk)
-    if len(_cache) > 1024:
-        _cache.clear()
-    _cache[id(url)] = (url, provider, text)
-    return provider, text
+    if len(ENDPOINTS) > 1024:
+        ENDPOINTS.clear()
+    ENDPOINTS[id(url)] = hit = (url, provider_for_host(str(host), sdk), text)
+    return hit

@@ -32,7 +32,7 @@ def read_body(http: Any) -> Any:
 def track(call: Call, response: Any) -> None:
     http = getattr(response, "http_response", None)
     if not call.stream and http is not None and hasattr(http, "_content"):
-        call.finish(dict_fields(read_body(http), call.provider))
+        call.finish_with(dict_fields(read_body(http), call.provider))
         return
     _pending[id(response)] = call
     weakref.finalize(response, _dropped, id(response), call, http)
@@ -44,7 +44,7 @@ def _dropped(key: int, call: Call, http: Any) -> None:
         del _pending[key]
     try:
         data = read_body(http) if http is not None and not call.stream else None
-        call.finish(
+        call.finish_with(
             dict_fields(data, call.provider) if data is not None else NO_FIELDS, "ok", None, "missing"
         )
     except Exception:

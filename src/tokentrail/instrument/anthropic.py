@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..model import EventKind, Usage, usage_of
 from ._call import Call
-from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage
+from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, dict_fields
 from ._patch import Registry
 from ._stainless import find_operation, patch_client
 
@@ -88,6 +89,7 @@ class MessageWatcher:
 
 
 class AnthropicAdapter:
+    operations: Mapping[str, tuple[str, EventKind]] = _OPERATIONS
     sdk = "anthropic"
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
@@ -98,9 +100,10 @@ class AnthropicAdapter:
     def prepare(self, call: Call, options: Any) -> Any:
         return options
 
-    def result_fields(self, call: Call, result: Any) -> Fields | None:
-        if not hasattr(result, "__dict__") or "usage" not in result.__dict__:
-            return None
+    def result_fields(self, call: Call, result: Any) -> Fields:
+        d = getattr(result, "__dict__", None)
+        if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
+            return dict_fields(result, call.provider)
         return _message_fields(call, result)
 
     def watcher(self, call: Call) -> MessageWatcher:

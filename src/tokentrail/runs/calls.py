@@ -25,7 +25,7 @@ from ..model import (
 from ..pricing import PRICES
 from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
-from .tracker import TRACKER, id_of, new_id, next_number
+from .tracker import _PREFIX, TRACKER, id_of, new_id, next_number
 
 log = logging.getLogger("tokentrail")
 
@@ -67,32 +67,64 @@ def _budgets_after(run: Run | None) -> None:
         TRACKER.global_budget.after_event(TRACKER.ledger.hub)
 
 
-Read = Callable[[Any], Outcome]
+Read = Callable[[Any, Any], Outcome]  # (handle, result) -> what the result reports
 
 
 class CallHandle:
-    """An LLM call in flight: who made it and when; it becomes one event, once (``finish``/``settle``)."""
+    """An LLM call in flight: who made it and when; it becomes one event, once (``finish``/``settle``).
 
-    __slots__ = (
-        "_ended", "_n", "_outcome", "attempt", "context", "done", "is_async", "kind", "method",
-        "model", "operation", "provider", "run", "started_at", "tool",
-    )  # fmt: skip
+    What the event takes from the start is kept as two tuples (``_head``, ``_tail``), so the event is
+    built by unpacking them, in C; the named fields are read-only views of them. ``start_call`` makes
+    one; ``open_call`` starts a handle (or a subclass's, the SDK's call) and its later attempts.
+    """
 
-    def __init__(self, provider: str | None, model: str | None, operation: str, method: str,
-                 is_async: bool, kind: EventKind, attempt: int, run: Run | None) -> None:  # fmt: skip
-        self._n = next_number()
-        self.provider = provider
-        self.model = model
-        self.operation = operation
-        self.method = method
-        self.is_async = is_async
-        self.kind = kind
-        self.attempt = attempt
-        self.run = run
-        self.context: CallContext = _CTX.get()
-        self.tool = _TOOL.get()
-        self.started_at = _time()
-        self.done = False
+    __slots__ = ("_ended", "_head", "_n", "_outcome", "_tail", "done", "is_async", "run")
+    _head: tuple[EventKind, str | None, str | None, str, str, float]
+    _tail: tuple[str | None, str | None, tuple[str, ...], CallContext, int]
+    _n: int
+    _outcome: Outcome
+    _ended: float
+    run: Run | None
+    is_async: bool
+    done: bool
+
+    @property
+    def kind(self) -> EventKind:
+        """llm, embedding, ..."""
+        return self._head[0]  # type: ignore[no-any-return]
+
+    @property
+    def provider(self) -> str | None:
+        return self._head[1]  # type: ignore[no-any-return]
+
+    @property
+    def model(self) -> str | None:
+        """The model as requested."""
+        return self._head[2]  # type: ignore[no-any-return]
+
+    @property
+    def operation(self) -> str:
+        return self._head[3]  # type: ignore[no-any-return]
+
+    @property
+    def method(self) -> str:
+        return self._head[4]  # type: ignore[no-any-return]
+
+    @property
+    def started_at(self) -> float:
+        return self._head[5]  # type: ignore[no-any-return]
+
+    @property
+    def tool(self) -> str | None:
+        return self._tail[0]  # type: ignore[no-any-return]
+
+    @property
+    def context(self) -> CallContext:
+        return self._tail[3]  # type: ignore[no-any-return]
+
+    @property
+    def attempt(self) -> int:
+        return self._tail[4]  # type: ignore[no-any-return]
 
     @property
     def id(self) -> str:
@@ -134,63 +166,84 @@ class CallHandle:
         return event
 
     def settle(self, read: Read, result: Any) -> None:
-        """Finished with ``result``: ``read(result)`` gives the outcome now (the result is not kept); the
-        event is built at once if a subscriber or budget needs it, else when the totals are next read."""
+        """Finished with ``result``: ``read(self, result)`` gives the outcome now (the result is not
+        kept); the event is built at once if a subscriber or budget needs it, else at the next read."""
         if self.done:
             return
         self.done = True
         ended = _time()
-        outcome = _read_safely(read, result)
+        try:
+            outcome = read(self, result)
+        except Exception as exc:
+            outcome = _unreadable(result, exc)
         ledger = TRACKER.ledger
-        if _eager(ledger, self.run):
-            _after(self._event(outcome, "ok", None, None, ended), self.run)
+        run = self.run
+        if ledger.extra is None and not ledger.hub.watching_usage and (run is None or not run.budget_states):
+            self._outcome, self._ended = outcome, ended
+            pending = ledger.pending
+            pending.append(self)
+            if len(pending) >= ledger.fold_at:
+                ledger.fold()
             return
-        self._outcome, self._ended = outcome, ended
-        ledger.defer(self)
+        _after(self._event(outcome, "ok", None, None, ended), run)
 
     def resolve(self) -> tuple[UsageEvent, tuple[Any, ...]]:
         """The settled call's event and scopes (the ledger's fold)."""
-        outcome = self._outcome
         run = self.run
-        return self._event(outcome, "ok", None, None, self._ended), (run.scopes if run is not None else ())
+        event = self._event(self._outcome, "ok", None, None, self._ended)
+        return event, (run.scopes if run is not None else ())
 
     def _event(self, f: Outcome, status: Status, error_type: str | None, usage_source: UsageSource | None,
                ended: float) -> UsageEvent:  # fmt: skip
+        head = self._head
         usage, provider_cost = f[0], f[6]
         if usage is None:
             source: UsageSource = usage_source or "missing"
-            cost = (
-                None if provider_cost is None else PRICES.cost(None, self.provider, ZERO_USAGE, provider_cost)
-            )
+            cost = None if provider_cost is None else PRICES.cost(None, head[1], ZERO_USAGE, provider_cost)
             usage = ZERO_USAGE
         else:
             source = usage_source or "provider"
-            cost = PRICES.call_cost(self.provider, self.model, f[1], usage, provider_cost, f[7])
-        run = self.run
+            cost = PRICES.call_cost(head[1], head[2], f[1], usage, provider_cost, f[7])
         event: UsageEvent = _new(UsageEvent, (
-            id_of(self._n), self.kind, self.provider, self.model, self.operation, self.method,
-            self.started_at, ended, usage, cost, status, source, f[1], self.is_async, error_type, f[2], f[3],
-            self.tool,
-            None if run is None else run.id, () if run is None else run.path, self.context, self.attempt,
-            f[4], f[7], f[5], None,
+            _PREFIX + str(self._n), *head, ended, usage, cost, status, source, f[1], self.is_async,
+            error_type, f[2], f[3], *self._tail, f[4], f[7], f[5], None,
         ))  # fmt: skip
         return event
 
 
-def _read_safely(read: Read, result: Any) -> Outcome:
-    """The outcome ``read`` finds in ``result``; a reader that fails gives usage ``missing``, logged once."""
-    try:
-        return read(result)
-    except Exception as exc:
-        what = type(result).__name__
-        if what not in _unreadable:
-            _unreadable.add(what)
-            log.warning("tokentrail: could not read usage from a %s (%s: %s); recorded as missing "
-                        "(logged once per type)", what, type(exc).__name__, exc)  # fmt: skip
-        return NO_OUTCOME
+def _unreadable(result: Any, exc: Exception) -> Outcome:
+    """A reader failed on ``result``: usage ``missing``, logged once per result type."""
+    what = type(result).__name__
+    if what not in _unreadable_types:
+        _unreadable_types.add(what)
+        log.warning("tokentrail: could not read usage from a %s (%s: %s); recorded as missing "
+                    "(logged once per type)", what, type(exc).__name__, exc)  # fmt: skip
+    return NO_OUTCOME
 
 
-_unreadable: set[str] = set()
+_unreadable_types: set[str] = set()
+_allocate = object.__new__
+
+
+def open_call(handle: CallHandle, provider: str | None, model: str | None, operation: str, method: str,
+              is_async: bool, kind: EventKind, attempt: int) -> None:  # fmt: skip
+    """Start ``handle`` (a new one, or the next attempt of one): budgets are checked before anything is
+    sent, then ``call_start`` fires."""
+    run = _RUN.get() or current_run()
+    if (run is not None and run.budget_states) or TRACKER.global_budget is not None:
+        check_budgets(run)
+    handle._n = next_number()
+    handle.run = run
+    handle.is_async = is_async
+    handle.done = False
+    handle._head = (kind, provider, model, operation, method, _time())
+    handle._tail = (
+        (_TOOL.get(), None, (), _CTX.get(), attempt)
+        if run is None
+        else (_TOOL.get(), run.id, run.path, _CTX.get(), attempt)
+    )
+    if "call_start" in TRACKER.ledger.hub.active:
+        TRACKER.ledger.hub.emit("call_start", handle)
 
 
 def start_call(
@@ -203,13 +256,8 @@ def start_call(
     attempt: int = 1,
 ) -> CallHandle:
     """Begin a call: budgets are checked before anything is sent, then ``call_start`` fires."""
-    run = _RUN.get() or current_run()
-    if (run is not None and run.budget_states) or TRACKER.global_budget is not None:
-        check_budgets(run)
-    handle = CallHandle(provider, model, operation, method, is_async, kind, attempt, run)
-    hub = TRACKER.ledger.hub
-    if "call_start" in hub.active:
-        hub.emit("call_start", handle)
+    handle: CallHandle = _allocate(CallHandle)
+    open_call(handle, provider, model, operation, method, is_async, kind, attempt)
     return handle
 
 
