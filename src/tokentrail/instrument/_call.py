@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from ._provider import ENDPOINTS, client_endpoint
 from ._raw import read_body, track
 from ._stream import AsyncStreamProxy, StreamProxy
 
+Reader = Callable[["Call", Any], Fields]
 CURRENT: ContextVar[Call | None] = ContextVar("tokentrail_sdk_call", default=None)
 
 
@@ -33,6 +34,7 @@ class Adapter(Protocol):
 
     sdk: str
     operations: Mapping[str, tuple[str, EventKind]]  # exact request paths; ``operation`` for the rest
+    readers: Mapping[str, Reader]  # operation -> what its parsed result reports
     stream_types: tuple[type, ...]
     raw_types: tuple[type, ...]
 
@@ -40,7 +42,6 @@ class Adapter(Protocol):
 
     def prepare(self, call: Call, options: Any) -> Any: ...
 
-    def result_fields(self, call: Call, result: Any) -> Fields: ...
 
     def watcher(self, call: Call) -> Watcher: ...
 
@@ -135,7 +136,7 @@ class Call(CallHandle):
             if kind == RAW:
                 track(self, result)
                 return result
-            self.settle(adapter.result_fields, result)  # read now; counted now or at the next read
+            self.settle(adapter.readers[self.op], result)  # read now; counted now or at the next read
         except Exception:
             warn_once("result accounting")
         return result

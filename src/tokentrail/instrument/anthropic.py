@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..model import EventKind, Usage, usage_of
-from ._call import Call
+from ._call import Call, Reader
 from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, dict_fields
 from ._patch import Registry
 from ._stainless import find_operation, patch_client
@@ -28,7 +28,9 @@ def _tools(content: Any) -> tuple[str, ...]:
 
 
 def _message_fields(call: Call, m: Any) -> Fields:
-    d = m.__dict__
+    d = getattr(m, "__dict__", None)
+    if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
+        return dict_fields(m, call.provider)
     u = d.get("usage")
     return Fields(
         None if u is None else checked_usage(message_usage, u, "anthropic"),
@@ -90,6 +92,7 @@ class MessageWatcher:
 
 class AnthropicAdapter:
     operations: Mapping[str, tuple[str, EventKind]] = _OPERATIONS
+    readers: Mapping[str, Reader] = {"messages": _message_fields}
     sdk = "anthropic"
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
@@ -99,12 +102,6 @@ class AnthropicAdapter:
 
     def prepare(self, call: Call, options: Any) -> Any:
         return options
-
-    def result_fields(self, call: Call, result: Any) -> Fields:
-        d = getattr(result, "__dict__", None)
-        if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
-            return dict_fields(result, call.provider)
-        return _message_fields(call, result)
 
     def watcher(self, call: Call) -> MessageWatcher:
         return MessageWatcher(call)

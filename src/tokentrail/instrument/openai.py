@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..model import EventKind, Usage, usage_of
-from ._call import Call
+from ._call import Call, Reader
 from ._config import REJECTING, stream_usage
 from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, dict_fields, extra_cost
 from ._patch import Registry
@@ -72,8 +72,10 @@ def _choice_tools(choices: Any) -> tuple[str, ...]:
 
 def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
     """``ChatCompletion``, ``Completion``, ``CreateEmbeddingResponse`` and stream chunks."""
-    d = r.__dict__
-    u = d.get("usage")
+    d = getattr(r, "__dict__", None)
+    if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
+        return dict_fields(r, call.provider)
+    u = d["usage"]
     choices = d.get("choices") or ()
     usage = raw = cost = None
     if u is not None:
@@ -121,7 +123,9 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
 
 def _response_fields(call: Call, r: Any) -> Fields:
     """A Responses API ``Response``: status (or the incomplete reason) as the finish reason."""
-    d = r.__dict__
+    d = getattr(r, "__dict__", None)
+    if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
+        return dict_fields(r, call.provider)
     u = d.get("usage")
     incomplete = d.get("incomplete_details")
     tools = tuple(o.name for o in d.get("output") or () if o.type in ("function_call", "custom_tool_call"))
@@ -261,6 +265,10 @@ class ResponseWatcher:
 
 class OpenAIAdapter:
     operations: Mapping[str, tuple[str, EventKind]] = _OPERATIONS
+    readers: Mapping[str, Reader] = {
+        "chat": _completion_fields, "completion": _completion_fields, "embedding": _completion_fields,
+        "responses": _response_fields,
+    }  # fmt: skip
     sdk = "openai"
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
@@ -296,13 +304,6 @@ class OpenAIAdapter:
         sent.json_data = {**data, "stream_options": wanted}
         return sent
 
-    def result_fields(self, call: Call, result: Any) -> Fields:
-        d = getattr(result, "__dict__", None)
-        if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
-            return dict_fields(result, call.provider)
-        if call.op == "responses":
-            return _response_fields(call, result)
-        return _completion_fields(call, result)
 
     def watcher(self, call: Call) -> ChunkWatcher | ResponseWatcher:
         if call.op == "responses":

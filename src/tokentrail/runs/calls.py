@@ -20,12 +20,11 @@ from ..model import (
     UsageEvent,
     UsageSource,
     normalize_usage,
-    usage_of,
 )
 from ..pricing import PRICES
 from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
-from .tracker import _PREFIX, TRACKER, id_of, new_id, next_number
+from .tracker import _PREFIX, TRACKER, id_of, next_number
 
 log = logging.getLogger("tokentrail")
 
@@ -288,7 +287,12 @@ def record(
     if model is not None and type(model) is not str and not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__} {model!r}")
     tool_name = None if tool is None else _tool_name(getattr(tool, "value", tool))
-    usage = usage_of(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
+    i, o, c, w, r = input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens
+    if type(i) is type(o) is type(c) is type(w) is type(r) is int and (i | o | c | w | r) >= 0 and (
+            c + w <= i and r <= o):  # fmt: skip
+        usage: Usage = _new(Usage, (i, o, i + o, c, w, r))  # usage_of inlined: the hot path
+    else:
+        usage = Usage(i, o, c, w, r)  # validates, naming the bad field
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")
     if status != "ok" and status not in ("error", "partial"):
@@ -298,12 +302,19 @@ def record(
     priced = PRICES.cost(model, provider, usage, None if cost is None else float(cost)) if (
         model or cost is not None) else None  # fmt: skip
     event: UsageEvent = _new(UsageEvent, (
-        new_id(), "manual", provider, model, "record", "record", now - duration_ms / 1000.0, now, usage,
-        priced, status, usage_source, None, False, None, None, (), tool_name or _TOOL.get(),
-        None if run is None else run.id, () if run is None else run.path, _CTX.get(), 1, None, None,
-        raw_usage, None if metadata is None else MappingProxyType(dict(metadata)),
+        _PREFIX + str(next_number()), "manual", provider, model, "record", "record",
+        now - duration_ms / 1000.0, now, usage, priced, status, usage_source, None, False, None, None, (),
+        tool_name or _TOOL.get(), None if run is None else run.id, () if run is None else run.path,
+        _CTX.get(), 1, None, None, raw_usage, None if metadata is None else MappingProxyType(dict(metadata)),
     ))  # fmt: skip
-    _after(event, run)
+    ledger = TRACKER.ledger
+    if ledger.extra is None and not ledger.hub.watching_usage and (run is None or not run.budget_states):
+        pending = ledger.pending  # nobody needs it now: queued, counted at the next read (Ledger.defer)
+        pending.append((event, () if run is None else run.scopes))
+        if len(pending) >= ledger.fold_at:
+            ledger.fold()
+    else:
+        _after(event, run)
     return event
 
 
