@@ -304,7 +304,6 @@ class OpenAIAdapter:
         sent.json_data = {**data, "stream_options": wanted}
         return sent
 
-
     def watcher(self, call: Call) -> ChunkWatcher | ResponseWatcher:
         if call.op == "responses":
             return ResponseWatcher(call)

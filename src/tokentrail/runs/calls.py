@@ -26,6 +26,9 @@ from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
 from .tracker import _PREFIX, TRACKER, id_of, next_number
 
+_LEDGER = TRACKER.ledger  # one for the process (reset empties it); its hub too
+_HUB = _LEDGER.hub
+
 log = logging.getLogger("tokentrail")
 
 _time = time.time
@@ -175,9 +178,9 @@ class CallHandle:
             outcome = read(self, result)
         except Exception as exc:
             outcome = _unreadable(result, exc)
-        ledger = TRACKER.ledger
+        ledger = _LEDGER
         run = self.run
-        if ledger.extra is None and not ledger.hub.watching_usage and (run is None or not run.budget_states):
+        if ledger.extra is None and not _HUB.watching_usage and (run is None or not run.budget_states):
             self._outcome, self._ended = outcome, ended
             pending = ledger.pending
             pending.append(self)
@@ -241,8 +244,8 @@ def open_call(handle: CallHandle, provider: str | None, model: str | None, opera
         if run is None
         else (_TOOL.get(), run.id, run.path, _CTX.get(), attempt)
     )
-    if "call_start" in TRACKER.ledger.hub.active:
-        TRACKER.ledger.hub.emit("call_start", handle)
+    if "call_start" in _HUB.active:
+        _HUB.emit("call_start", handle)
 
 
 def start_call(
@@ -307,8 +310,8 @@ def record(
         tool_name or _TOOL.get(), None if run is None else run.id, () if run is None else run.path,
         _CTX.get(), 1, None, None, raw_usage, None if metadata is None else MappingProxyType(dict(metadata)),
     ))  # fmt: skip
-    ledger = TRACKER.ledger
-    if ledger.extra is None and not ledger.hub.watching_usage and (run is None or not run.budget_states):
+    ledger = _LEDGER
+    if ledger.extra is None and not _HUB.watching_usage and (run is None or not run.budget_states):
         pending = ledger.pending  # nobody needs it now: queued, counted at the next read (Ledger.defer)
         pending.append((event, () if run is None else run.scopes))
         if len(pending) >= ledger.fold_at:
