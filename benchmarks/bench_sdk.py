@@ -184,18 +184,16 @@ def measure(
     return out
 
 
-class _NullHandle:
-    __slots__ = ("done",)
+def _null_open(handle: Any, *args: Any) -> None:
+    """Stands in for the core's ``open_call``: the SDK hook alone, no budgets, run or context."""
+    handle.done = False
 
-    def __init__(self, *args: Any) -> None:
-        self.done = False
 
-    def conclude(self, outcome: Any, *args: Any) -> None:
-        self.done = True
-
-    def settle(self, read: Any, result: Any) -> None:
-        self.done = True
-        read(result)  # reading the SDK's object is the hook's work; queueing and the event are the core's
+def _null_settle(self: Any, read: Any, result: Any) -> None:
+    """Stands in for the core's ``settle``: reading the SDK's object is the hook's work; queueing and
+    the event are the core's."""
+    self.done = True
+    read(self, result)
 
 
 def best_of(
@@ -211,7 +209,7 @@ def best_of(
 
 def hook_costs() -> dict[str, float]:
     """The hook alone, without HTTP: tokentrail's request wrapper around a stub that returns a parsed
-    completion (with the core's start_call + finish, and with them stubbed out), and the stream relay
+    completion (with the core's open_call + settle, and with them stubbed out), and the stream relay
     over 50 parsed chunks plus the hidden usage chunk, vs plain iteration."""
     from openai._models import FinalRequestOptions
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -233,7 +231,7 @@ def hook_costs() -> dict[str, float]:
     wrapped = sync_request(ADAPTER)(stub)
     chunks = [ChatCompletionChunk.model_validate(json.loads(line[6:])) for line in SSE.split(b"\n\n")[:-2]]
     call = _call.Call.__new__(_call.Call)
-    call.injected, call.provider = True, "openai"
+    call.injected, call._head = True, ("llm", "openai", "gpt-4o-mini", "chat", "stream", 0.0)
 
     def iterate(data: list[Any]) -> Callable[[], None]:
         def run() -> None:
@@ -249,7 +247,7 @@ def hook_costs() -> dict[str, float]:
 
         return run
 
-    real_start = _call.start_call
+    real_open, real_settle = _call.open_call, _call.Call.settle
     tt.tracker().reset()
     with tt.track_usage("hook") as run:
         calls = best_of({"stub": lambda: stub(SYNC, ChatCompletion, options),
@@ -262,11 +260,11 @@ def hook_costs() -> dict[str, float]:
                                        settle=led.pending.clear)["on path"]  # fmt: skip
         finally:
             led.fold_at = fold_at
-        _call.start_call = _NullHandle  # type: ignore[assignment]
+        _call.open_call, _call.Call.settle = _null_open, _null_settle  # type: ignore[method-assign]
         try:
             calls["hook"] = best_of({"hook": lambda: wrapped(SYNC, ChatCompletion, options)}, 2000)["hook"]
         finally:
-            _call.start_call = real_start
+            _call.open_call, _call.Call.settle = real_open, real_settle  # type: ignore[method-assign]
         streams = best_of({"iterate": iterate(chunks), "iterate1": iterate(chunks[:1]),
                            "relay": relay(chunks), "relay1": relay(chunks[:1])}, 200)  # fmt: skip
     tt.uninstrument()
@@ -326,7 +324,7 @@ def main() -> None:
               f"{peer:>10.1f}{d_peer:>+8.2f}{peer / bare:>8.3f}{times}")  # fmt: skip
     print("\nthe hook alone (no HTTP, best of interleaved rounds):")
     print(f"  per call {hook['hook+core']:.2f} us = tokentrail's SDK hook {hook['hook']:.2f} us"
-          f" + the core's start_call/settle and its share of the fold (event, price, totals)"
+          f" + the core's open_call/settle and its share of the fold (event, price, totals)"
           f" {hook['core']:.2f} us")  # fmt: skip
     print(f"  of which on the caller's path (the fold left out): {hook['on path']:.2f} us")
     print(f"  per streamed chunk {hook['chunk']:.3f} us, plus {hook['stream setup']:.1f} us once per stream")

@@ -65,6 +65,26 @@ def test_reasoning_and_cached_tokens(replay: ReplayServer) -> None:
     )
 
 
+def test_odd_usage_counts_are_converted_or_marked_missing_never_zero(replay: ReplayServer) -> None:
+    """Whole floats are counts; a negative count or a string is not usage (``missing``), never 0."""
+    replay.script(
+        json_reply(p.openai_chat({"prompt_tokens": 12.0, "completion_tokens": 3, "total_tokens": 15.0})),
+        json_reply(p.openai_chat({"prompt_tokens": 5, "completion_tokens": -3, "total_tokens": 2})),
+        json_reply(p.openai_chat({"prompt_tokens": "many", "completion_tokens": 3, "total_tokens": 3})),
+        json_reply(p.openai_chat({"prompt_tokens": 7, "completion_tokens": None, "total_tokens": 7})),
+    )
+    client = oai(replay)
+    with tt.track_usage() as run:
+        replies = [client.chat.completions.create(model="gpt-4o-mini", messages=MSGS) for _ in range(4)]
+    floats, negative, text, null = run.events
+    assert tuple(floats.usage) == (12, 3, 15, 0, 0, 0) and floats.usage_source == "provider"
+    assert all(type(n) is int for n in floats.usage)
+    for odd in (negative, text):
+        assert odd.usage_source == "missing" and odd.cost is None and odd.status == "ok"
+    assert tuple(null.usage) == (7, 0, 7, 0, 0, 0)  # the provider said null: no output tokens
+    assert replies[0].usage is not None and replies[0].usage.prompt_tokens == 12.0  # the user's object as sent
+
+
 def test_anthropic_cache_write_and_cumulative_stream(replay: ReplayServer) -> None:
     stream = sse_reply(p.anthropic_stream(), named=True, done=False)
     replay.script(json_reply(p.anthropic_message(p.CACHE_WRITE_USAGE)), stream)

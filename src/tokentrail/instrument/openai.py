@@ -89,10 +89,13 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
             pd = p.__dict__
             cached, write = pd.get("cached_tokens") or 0, pd.get("cache_write_tokens") or 0
         reasoning = 0 if c is None else c.__dict__.get("reasoning_tokens") or 0
-        if type(i) is type(o) is type(cached) is type(write) is type(reasoning) is int and (
-            i | o | cached | write | reasoning) >= 0 and cached + write <= i and reasoning <= o:  # fmt: skip
+        try:  # ints (``|`` refuses floats, None, str) that add up: the Usage directly
+            ints = (i | o | cached | write | reasoning) >= 0 and cached + write <= i and reasoning <= o
+        except TypeError:
+            ints = False
+        if ints:
             usage = _new(Usage, (i, o, i + o, cached, write, reasoning))
-        else:
+        else:  # odd counts: the core's normalizer converts or names the bad field
             usage = checked_usage(chat_usage, u, call.provider)
         # the raw usage as plain dicts, not the SDK's objects: an event then keeps ~7 fewer objects
         # alive for the collector to walk (~12k instructions a call); read-only, like RawUsage
