@@ -82,7 +82,9 @@ def test_odd_usage_counts_are_converted_or_marked_missing_never_zero(replay: Rep
     for odd in (negative, text):
         assert odd.usage_source == "missing" and odd.cost is None and odd.status == "ok"
     assert tuple(null.usage) == (7, 0, 7, 0, 0, 0)  # the provider said null: no output tokens
-    assert replies[0].usage is not None and replies[0].usage.prompt_tokens == 12.0  # the user's object as sent
+    assert (
+        replies[0].usage is not None and replies[0].usage.prompt_tokens == 12.0
+    )  # the user's object as sent
 
 
 def test_anthropic_cache_write_and_cumulative_stream(replay: ReplayServer) -> None:
