@@ -2,8 +2,10 @@
 
 Wall and CPU times on a shared 2-core VM drift by ±10% between runs; instruction counts barely move
 (about ±0.5%), so this is the steady measure of what each tracker adds to one call.
-Each configuration runs in its own process twice, with 0 and with N calls after the same warm-up;
-the difference divided by N is the per-call count (start-up, imports and warm-up cancel out).
+Each configuration runs in its own process with 0, N, 2N and 3N calls after the same warm-up; the
+per-call count is the slope of a least-squares line through the four totals (start-up, imports and
+warm-up cancel out). One difference alone moves by up to ±5k instructions with where the garbage
+collector happens to run; the slope over three lengths averages that out. Two processes run at once.
 
 Run: .venv/bin/python benchmarks/bench_instructions.py   (needs valgrind; prints a table)
 """
@@ -15,10 +17,11 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCENARIOS = {"plain call": ("plain", 300), "50-chunk stream": ("stream", 30)}
+SCENARIOS = {"plain call": ("plain", 200), "50-chunk stream": ("stream", 20)}
 CONFIGS = ("bare", "tokentrail", "otel-openai-v2")
 
 CHILD = r"""
@@ -60,13 +63,22 @@ def instructions(config: str, scenario: str, n: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
+def per_call(config: str, scenario: str, n: int, pool: ThreadPoolExecutor) -> float:
+    """Least-squares slope of total instructions over 0, n, 2n and 3n calls."""
+    xs = [0, n, 2 * n, 3 * n]
+    ys = list(pool.map(lambda k: instructions(config, scenario, k), xs))
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
 def main() -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install -y valgrind): skipped")
         return 0
     print(f"{'scenario':<18}" + "".join(f"{c + ' instr/call':>28}" for c in CONFIGS) + f"{'peer/ours':>11}")
     for name, (scenario, n) in SCENARIOS.items():
-        per = {c: (instructions(c, scenario, n) - instructions(c, scenario, 0)) / n for c in CONFIGS}
+        with ThreadPoolExecutor(2) as pool:
+            per = {c: per_call(c, scenario, n, pool) for c in CONFIGS}
         bare = per["bare"]
         cells = [f"{per['bare']:>28,.0f}"]
         for c in CONFIGS[1:]:
