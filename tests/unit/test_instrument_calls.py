@@ -131,3 +131,36 @@ def test_embeddings_are_their_own_kind() -> None:
         0,
     )
     assert e.cost is not None and e.cost.total == pytest.approx(5 * 0.02 / 1e6)
+
+
+def test_an_older_request_signature_is_forwarded_whole() -> None:
+    """openai 1.x's ``request(self, cast_to, options, remaining_retries=None, *, stream, stream_cls)``:
+    extra arguments, positional or keyword, reach the SDK exactly as the caller passed them."""
+    from openai._models import FinalRequestOptions
+    from openai.types.chat import ChatCompletion
+
+    from tokentrail.instrument._wrap import sync_request
+    from tokentrail.instrument.openai import ADAPTER
+
+    seen: list[tuple[object, ...]] = []
+    result = ChatCompletion.model_validate(CHAT)
+
+    def request(self: object, cast_to: object, options: object, remaining_retries: int | None = None, *,
+                stream: bool = False, stream_cls: object = None) -> object:  # fmt: skip
+        seen.append((cast_to, remaining_retries, stream, stream_cls))
+        return result
+
+    wrapped = sync_request(ADAPTER)(request)
+    client = openai_client(Canned(CHAT))
+    options = FinalRequestOptions.construct(method="post", url="/chat/completions",
+                                            json_data={"model": "gpt-4o-mini", "messages": MSGS})  # fmt: skip
+    with tt.track_usage() as run:
+        assert wrapped(client, ChatCompletion, options, 2) is result
+        assert wrapped(client, ChatCompletion, options, remaining_retries=1, stream_cls=str) is result
+        assert wrapped(client, ChatCompletion, options) is result
+    assert seen == [
+        (ChatCompletion, 2, False, None),
+        (ChatCompletion, 1, False, str),
+        (ChatCompletion, None, False, None),
+    ]
+    assert run.calls == 3 and run.usage.input_tokens == 3 * CHAT["usage"]["prompt_tokens"]

@@ -82,12 +82,12 @@ def async_close(original: Any) -> Any:
 def wrap_parse(original: Any) -> Any:
     """``_parse`` of the SDK's raw response classes: account the pending call with what was parsed."""
 
-    def _parse(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def _parse(self: Any, *, to: Any = None, **kwargs: Any) -> Any:  # the SDKs' ``_parse(self, *, to)``
         call = _pending.pop(id(self), None) if _pending else None
         if call is None:
-            return original(self, *args, **kwargs)
+            return original(self, to=to, **kwargs) if kwargs else original(self, to=to)
         try:
-            result = original(self, *args, **kwargs)
+            result = original(self, to=to, **kwargs)
         except BaseException:
             _pending[id(self)] = call
             raise

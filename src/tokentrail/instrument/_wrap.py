@@ -2,7 +2,9 @@
 
 Both SDKs (Stainless-generated) send every API call through ``SyncAPIClient.request`` /
 ``AsyncAPIClient.request`` and sleep in ``_sleep_for_retry`` between attempts, so one wrapper per
-method covers every resource method, helper and raw-response variant, however it was bound.
+method covers every resource method, helper and raw-response variant, however it was bound. Every
+Stainless ``request`` takes keyword-only ``stream`` and ``stream_cls``; the wrapper names them, so
+the usual call is forwarded as it came, without packing arguments into a tuple and a dict.
 """
 
 from __future__ import annotations
@@ -20,25 +22,30 @@ SYNC_CALLS: dict[int, Call] = {}  # the sync request in flight on each thread (i
 
 def sync_request(adapter: Adapter) -> Make:
     def make(original: Any) -> Any:
-        def request(self: Any, cast_to: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
-            stream = kwargs.get("stream", False)
+        def request(self: Any, cast_to: Any, options: Any, *args: Any, stream: bool = False,
+                    stream_cls: Any = None, **kwargs: Any) -> Any:  # fmt: skip
             call = begin(adapter, self, options, stream, False)
             if call is None:
-                return original(self, cast_to, options, *args, **kwargs)
+                return original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls, **kwargs)
             thread = get_ident()  # a dict keyed by thread, not a contextvar: far cheaper between SDK calls
             outer = SYNC_CALLS.get(thread)
             SYNC_CALLS[thread] = call
             try:
                 try:
                     sent = adapter.prepare(call, options) if stream else options
-                    result = original(self, cast_to, sent, *args, **kwargs)
+                    if args or kwargs:  # an older SDK's extra parameters (remaining_retries)
+                        result = original(self, cast_to, sent, *args, stream=stream, stream_cls=stream_cls,
+                                          **kwargs)  # fmt: skip
+                    else:  # the usual call, forwarded without packing (*args, **kwargs cost ~0.5 µs)
+                        result = original(self, cast_to, sent, stream=stream, stream_cls=stream_cls)
                     resend = False
                 except BaseException as exc:
                     if not call.refused(exc):
                         raise
                     resend = True
                 if resend:  # the endpoint refused stream_options (remembered): send it as the user wrote it
-                    result = original(self, cast_to, options, *args, **kwargs)
+                    result = original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls,
+                                      **kwargs)  # fmt: skip
             except BaseException as exc:
                 call.failed(exc)
                 raise
@@ -56,23 +63,29 @@ def sync_request(adapter: Adapter) -> Make:
 
 def async_request(adapter: Adapter) -> Make:
     def make(original: Any) -> Any:
-        async def request(self: Any, cast_to: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
-            stream = kwargs.get("stream", False)
+        async def request(self: Any, cast_to: Any, options: Any, *args: Any, stream: bool = False,
+                          stream_cls: Any = None, **kwargs: Any) -> Any:  # fmt: skip
             call = begin(adapter, self, options, stream, True)
             if call is None:
-                return await original(self, cast_to, options, *args, **kwargs)
+                return await original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls,
+                                      **kwargs)  # fmt: skip
             token = CURRENT.set(call)
             try:
                 try:
                     sent = adapter.prepare(call, options) if stream else options
-                    result = await original(self, cast_to, sent, *args, **kwargs)
+                    if args or kwargs:
+                        result = await original(self, cast_to, sent, *args, stream=stream,
+                                                stream_cls=stream_cls, **kwargs)  # fmt: skip
+                    else:
+                        result = await original(self, cast_to, sent, stream=stream, stream_cls=stream_cls)
                     resend = False
                 except BaseException as exc:
                     if not call.refused(exc):
                         raise
                     resend = True
                 if resend:
-                    result = await original(self, cast_to, options, *args, **kwargs)
+                    result = await original(self, cast_to, options, *args, stream=stream,
+                                            stream_cls=stream_cls, **kwargs)  # fmt: skip
             except BaseException as exc:
                 call.failed(exc)
                 raise
