@@ -6,6 +6,7 @@ its own event), endpoints that refuse ``stream_options``, and OpenRouter's repor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -63,6 +64,13 @@ def test_reasoning_and_cached_tokens(replay: ReplayServer) -> None:
     assert (
         chat.raw_usage is not None and chat.raw_usage["completion_tokens_details"]["reasoning_tokens"] == 256
     )
+    # raw usage is a read-only copy as plain data (the SDK's objects are not kept alive), JSON-ready
+    assert resp.raw_usage is not None
+    for raw in (chat.raw_usage, resp.raw_usage):
+        with pytest.raises(TypeError):
+            raw["input_tokens"] = 0  # type: ignore[index]
+    assert json.loads(json.dumps(dict(resp.raw_usage)))["output_tokens_details"]["reasoning_tokens"] == 1024
+    assert json.loads(json.dumps(dict(chat.raw_usage)))["prompt_tokens_details"]["cached_tokens"] == 1920
 
 
 def test_odd_usage_counts_are_converted_or_marked_missing_never_zero(replay: ReplayServer) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..model import NO_OUTCOME, Outcome, Usage, normalize_usage
@@ -12,33 +13,21 @@ NO_FIELDS = NO_OUTCOME
 _new = tuple.__new__
 
 
-class RawUsage(Mapping[str, Any]):
-    """The provider's usage object as a read-only mapping, dumped only when someone reads it."""
+def usage_copy(usage: Any) -> Mapping[str, Any]:
+    """The provider's usage object as read-only plain data (nested models as dicts, extras included):
+    a copy, so the event does not keep the SDK's objects alive (see docs/decisions.md)."""
+    return MappingProxyType(_plain(usage))
 
-    __slots__ = ("_data", "_obj")
 
-    def __init__(self, obj: Any) -> None:
-        self._obj = obj
-        self._data: dict[str, Any] | None = None
-
-    def _dict(self) -> dict[str, Any]:
-        if self._data is None:
-            obj = self._obj
-            dump = getattr(obj, "model_dump", None)
-            self._data = dict(obj) if isinstance(obj, Mapping) else dump() if dump else dict(vars(obj))
-        return self._data
-
-    def __getitem__(self, key: str) -> Any:
-        return self._dict()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._dict())
-
-    def __len__(self) -> int:
-        return len(self._dict())
-
-    def __repr__(self) -> str:
-        return f"RawUsage({self._dict()!r})"
+def _plain(obj: Any) -> Any:
+    fields = getattr(obj, "__dict__", None)
+    if fields is None:
+        return [_plain(v) for v in obj] if isinstance(obj, list) else obj
+    out = {k: _plain(v) for k, v in fields.items()}
+    extra = getattr(obj, "__pydantic_extra__", None)
+    if extra:
+        out.update({k: _plain(v) for k, v in extra.items()})
+    return out
 
 
 def fields_of(obj: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import EventKind, Usage, usage_of
 from ._call import Call, Reader
-from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, dict_fields
+from ._fields import NO_FIELDS, Fields, checked_usage, dict_fields, usage_copy
 from ._patch import Registry
 from ._stainless import find_operation, patch_client
 
@@ -38,7 +38,7 @@ def _message_fields(call: Call, m: Any) -> Fields:
         d.get("stop_reason"),
         _tools(d.get("content")),
         d.get("id"),
-        None if u is None else RawUsage(u),
+        None if u is None else usage_copy(u),
         None,
         None if u is None else u.__dict__.get("service_tier"),
     )

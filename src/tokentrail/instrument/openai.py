@@ -10,7 +10,7 @@ from typing import Any
 from ..model import EventKind, Usage, usage_of
 from ._call import Call, Reader
 from ._config import REJECTING, stream_usage
-from ._fields import NO_FIELDS, Fields, RawUsage, checked_usage, dict_fields, extra_cost
+from ._fields import NO_FIELDS, Fields, checked_usage, dict_fields, extra_cost, usage_copy
 from ._patch import Registry
 from ._stainless import find_operation, optional_module, patch_client
 from ._wrap import async_helper_close, sync_helper_close
@@ -98,7 +98,7 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
         else:  # odd counts: the core's normalizer converts or names the bad field
             usage = checked_usage(chat_usage, u, call.provider)
         # the raw usage as plain dicts, not the SDK's objects: an event then keeps ~7 fewer objects
-        # alive for the collector to walk (~12k instructions a call); read-only, like RawUsage
+        # alive for the collector to walk (~12k instructions a call); usage_copy, inlined
         plain = dict(ud)
         if p is not None:
             plain["prompt_tokens_details"] = dict(pd)
@@ -138,7 +138,7 @@ def _response_fields(call: Call, r: Any) -> Fields:
         incomplete.reason if incomplete is not None else d.get("status"),
         tools,
         d.get("id"),
-        None if u is None else RawUsage(u),
+        None if u is None else usage_copy(u),
         None if u is None else extra_cost(u),
         d.get("service_tier"),
     )
