@@ -19,6 +19,7 @@ from support.replay import ReplayServer, error_reply, json_reply, sse_reply
 
 import tokentrail as tt
 import tokentrail.instrument as ti
+from tokentrail.instrument._fields import usage_copy
 from tokentrail.instrument._wrap import SYNC_CALLS
 
 pytestmark = pytest.mark.usefixtures("instrumented")
@@ -55,7 +56,7 @@ def test_reasoning_and_cached_tokens(replay: ReplayServer) -> None:
     )
     client = oai(replay)
     with tt.track_usage() as run:
-        client.chat.completions.create(model="o3-mini", messages=MSGS)
+        reply = client.chat.completions.create(model="o3-mini", messages=MSGS)
         client.responses.create(model="o4-mini", input="Hi")
     chat, resp = run.events
     assert tuple(chat.usage) == (2006, 300, 2306, 1920, 0, 256)
@@ -71,6 +72,9 @@ def test_reasoning_and_cached_tokens(replay: ReplayServer) -> None:
             raw["input_tokens"] = 0  # type: ignore[index]
     assert json.loads(json.dumps(dict(resp.raw_usage)))["output_tokens_details"]["reasoning_tokens"] == 1024
     assert json.loads(json.dumps(dict(chat.raw_usage)))["prompt_tokens_details"]["cached_tokens"] == 1920
+    assert reply.usage is not None and dict(chat.raw_usage) == dict(
+        usage_copy(reply.usage)
+    )  # the chat fast path
 
 
 def test_odd_usage_counts_are_converted_or_marked_missing_never_zero(replay: ReplayServer) -> None:
@@ -205,9 +209,12 @@ def test_injected_usage_chunk_is_hidden_and_counted(replay: ReplayServer) -> Non
 def test_openrouter_reported_cost_wins(replay: ReplayServer) -> None:
     replay.script(json_reply(p.openai_chat(p.OPENROUTER_USAGE, model="openai/gpt-4o-mini")))
     with tt.track_usage() as run:
-        oai(replay).chat.completions.create(model="openai/gpt-4o-mini", messages=MSGS)
+        reply = oai(replay).chat.completions.create(model="openai/gpt-4o-mini", messages=MSGS)
     cost = run.events[0].cost
     assert cost is not None and cost.total == pytest.approx(0.000123) and cost.provider_reported == 0.000123
+    raw = run.events[0].raw_usage  # the chat fast path copies extras as usage_copy does
+    assert raw is not None and reply.usage is not None and dict(raw) == dict(usage_copy(reply.usage))
+    assert raw["cost"] == 0.000123
 
 
 def test_responses_stream_helper(replay: ReplayServer) -> None:

@@ -13,7 +13,7 @@ from ..runs.calls import CallHandle, open_call
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
-from ._provider import ENDPOINTS, client_endpoint
+from ._provider import client_endpoint
 from ._raw import read_body, track
 from ._stream import AsyncStreamProxy, StreamProxy
 
@@ -33,12 +33,10 @@ class Adapter(Protocol):
     """What an SDK module tells the shared machinery; ``openai.py`` and ``anthropic.py`` implement it."""
 
     sdk: str
-    operations: Mapping[str, tuple[str, EventKind]]  # exact request paths; ``operation`` for the rest
+    operations: Mapping[str, tuple[str, EventKind]]  # request path -> (operation, event kind)
     readers: Mapping[str, Reader]  # operation -> what its parsed result reports
     stream_types: tuple[type, ...]
     raw_types: tuple[type, ...]
-
-    def operation(self, url: str) -> tuple[str, EventKind] | None: ...
 
     def prepare(self, call: Call, options: Any) -> Any: ...
 
@@ -56,12 +54,7 @@ class Call(CallHandle):
     def __init__(self, adapter: Adapter, client: Any, found: tuple[str, EventKind], options: Any,
                  stream: bool, is_async: bool) -> None:  # fmt: skip
         self.adapter = adapter
-        url = getattr(client, "_base_url", None)  # the endpoint, cached per base-URL object
-        hit = ENDPOINTS.get(id(url))
-        if hit is None or hit[0] is not url:
-            provider, self.base_url = client_endpoint(client, adapter.sdk)
-        else:
-            provider, self.base_url = hit[1], hit[2]
+        provider, self.base_url = client_endpoint(client, adapter.sdk)
         data = options.json_data
         model = data.get("model") if type(data) is dict else None
         self.op = op = found[0]
@@ -162,6 +155,14 @@ class Call(CallHandle):
         return proxy(stream, watcher, end)
 
 
+def find_operation(operations: Mapping[str, tuple[str, EventKind]], url: str) -> tuple[str, EventKind] | None:
+    """What the request to ``url`` (a path, maybe with a query) is, from an SDK's table; None: not ours."""
+    found = operations.get(url)
+    if found is None and "?" in url:
+        found = operations.get(url.split("?", 1)[0])
+    return found
+
+
 PARSED, STREAM, RAW = 0, 1, 2
 _KINDS: dict[type, int] = {}  # result type -> what it is, learned once per type
 
@@ -182,8 +183,7 @@ def _kind_of(adapter: Adapter, result: Any) -> int:
 def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: bool) -> Call | None:
     """A ``Call`` if this request is an LLM call tokentrail records, else None (then pass it through)."""
     try:
-        url = options.url
-        found = adapter.operations.get(url) or adapter.operation(url)
+        found = find_operation(adapter.operations, options.url)
         return None if found is None else Call(adapter, client, found, options, stream, is_async)
     except (BudgetExceeded, Warning):
         raise

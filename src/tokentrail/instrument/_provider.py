@@ -17,7 +17,7 @@ _HOSTS = {
     "api.x.ai": "xai",
 }
 _SUFFIXES = ((".azure.com", "azure"), (".azure-api.net", "azure"), (".openrouter.ai", "openrouter"))
-ENDPOINTS: dict[int, tuple[object, str, str]] = {}  # id(base URL) -> (it, provider, text)
+_endpoints: dict[int, tuple[object, str, str]] = {}  # id(base URL) -> (it, provider, text)
 
 
 def provider_for_host(host: str, sdk: str) -> str:
@@ -36,7 +36,7 @@ def client_endpoint(client: Any, sdk: str) -> tuple[str, str]:
     url = getattr(client, "_base_url", None)
     if url is None:
         url = client.base_url
-    hit = ENDPOINTS.get(id(url))
+    hit = _endpoints.get(id(url))
     if hit is None or hit[0] is not url:
         hit = _learn(url, sdk)
     return hit[1], hit[2]
@@ -45,7 +45,7 @@ def client_endpoint(client: Any, sdk: str) -> tuple[str, str]:
 def _learn(url: Any, sdk: str) -> tuple[object, str, str]:
     text = str(url).rstrip("/")
     host = getattr(url, "host", None) or text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    if len(ENDPOINTS) > 1024:
-        ENDPOINTS.clear()
-    ENDPOINTS[id(url)] = hit = (url, provider_for_host(str(host), sdk), text)
+    if len(_endpoints) > 1024:
+        _endpoints.clear()
+    _endpoints[id(url)] = hit = (url, provider_for_host(str(host), sdk), text)
     return hit

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
 from typing import Any
 
-from ..model import EventKind
 from ._call import Adapter
 from ._patch import Registry
 from ._raw import async_close, sync_close, wrap_parse
 from ._wrap import async_request, async_sleep, sync_request, sync_sleep
-
-Found = tuple[str, EventKind]  # (operation, event kind)
-
-
-def find_operation(operations: Mapping[str, Found], url: str) -> Found | None:
-    """What the request to ``url`` (a path, maybe with a query) is, from an SDK's table; None: not ours."""
-    found = operations.get(url)
-    if found is None and "?" in url:
-        found = operations.get(url.split("?", 1)[0])
-    return found
 
 
 def optional_module(name: str) -> Any:

@@ -9,9 +9,9 @@ from ..model import EventKind, Usage, usage_of
 from ._call import Call, Reader
 from ._fields import NO_FIELDS, Fields, checked_usage, dict_fields, usage_copy
 from ._patch import Registry
-from ._stainless import find_operation, patch_client
+from ._stainless import patch_client
 
-_OPERATIONS: dict[str, tuple[str, EventKind]] = {"/v1/messages": ("messages", "llm")}
+_OPERATIONS: dict[str, tuple[str, EventKind]] = {"/v1/messages": ("messages", "llm")}  # not count_tokens
 _COUNTS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 
@@ -96,9 +96,6 @@ class AnthropicAdapter:
     sdk = "anthropic"
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
-
-    def operation(self, url: str) -> tuple[str, EventKind] | None:
-        return find_operation(_OPERATIONS, url)  # /v1/messages/count_tokens is not an LLM call
 
     def prepare(self, call: Call, options: Any) -> Any:
         return options

@@ -182,16 +182,7 @@ class PriceBook:
             entry = self._answered_entry(key)
             if entry is None:  # neither name has a price: ``cost`` reports it (warning, provider cost)
                 return self.cost(model or response_model, provider, usage, provider_cost, service_tier)
-        price, r, tiers = entry
-        if tiers or provider_cost is not None:
-            return _priced(entry, usage, provider_cost)
-        i, o, _, c, w, rs = usage  # _priced inlined for the usual call: one rate set, our own total
-        inp = (i - c - w) * r[0]
-        cached = c * r[2]
-        write = w * r[3]
-        out = (o - rs) * r[1] + rs * r[4]
-        total = inp + cached + write + out
-        return _new(Cost, (inp, out, cached, write, total, "USD", price, price.source, "priced", total, None))  # type: ignore[no-any-return, union-attr]
+        return _priced(entry, usage, provider_cost)
 
     def _answered_entry(self, key: tuple[str | None, str | None, str | None, str | None]) -> _Entry | None:
         provider, model, response_model, tier = key

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..ledger import Ledger
 from ..model import (
     NO_OUTCOME,
     ZERO_USAGE,
@@ -20,11 +19,12 @@ from ..model import (
     UsageEvent,
     UsageSource,
     normalize_usage,
+    usage_of,
 )
 from ..pricing import PRICES
 from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
-from .tracker import _PREFIX, TRACKER, id_of, next_number
+from .tracker import TRACKER, id_of, new_id, next_number
 
 _LEDGER = TRACKER.ledger  # one for the process (reset empties it); its hub too
 _HUB = _LEDGER.hub
@@ -46,27 +46,25 @@ def check_budgets(run: Run | None) -> None:
 
 def _after(event: UsageEvent, run: Run | None) -> None:
     """Count ``event``: at once when a subscriber or a budget needs it, else queued for the next read."""
-    ledger = TRACKER.ledger
-    scopes = () if run is None else run.scopes
-    if _eager(ledger, run):
-        ledger.append(event, scopes)
-        _budgets_after(run)
+    if _eager(run):
+        _count_now(event, run)
     else:
-        ledger.defer((event, scopes))
+        _LEDGER.defer((event, () if run is None else run.scopes))
 
 
-def _eager(ledger: Ledger, run: Run | None) -> bool:
+def _eager(run: Run | None) -> bool:
     """True when each event must be counted as it happens: a ``usage`` subscriber or a budget watches."""
-    hub = ledger.hub
-    return ledger.extra is not None or hub.watching_usage or (run is not None and bool(run.budget_states))
+    return _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and bool(run.budget_states))
 
 
-def _budgets_after(run: Run | None) -> None:
+def _count_now(event: UsageEvent, run: Run | None) -> None:
+    """Add ``event`` to the totals and tell its subscribers now, then check the budgets it counts in."""
+    _LEDGER.append(event, () if run is None else run.scopes)
     if run is not None and run.budget_states:
         for state in run.budget_states:
-            state.after_event(TRACKER.ledger.hub)
+            state.after_event(_HUB)
     if TRACKER.global_budget is not None:
-        TRACKER.global_budget.after_event(TRACKER.ledger.hub)
+        TRACKER.global_budget.after_event(_HUB)
 
 
 Read = Callable[[Any, Any], Outcome]  # (handle, result) -> what the result reports
@@ -178,16 +176,12 @@ class CallHandle:
             outcome = read(self, result)
         except Exception as exc:
             outcome = _unreadable(result, exc)
-        ledger = _LEDGER
         run = self.run
-        if ledger.extra is None and not _HUB.watching_usage and (run is None or not run.budget_states):
+        if _eager(run):
+            _count_now(self._event(outcome, "ok", None, None, ended), run)
+        else:
             self._outcome, self._ended = outcome, ended
-            pending = ledger.pending
-            pending.append(self)
-            if len(pending) >= ledger.fold_at:
-                ledger.fold()
-            return
-        _after(self._event(outcome, "ok", None, None, ended), run)
+            _LEDGER.defer(self)
 
     def resolve(self) -> tuple[UsageEvent, tuple[Any, ...]]:
         """The settled call's event and scopes (the ledger's fold)."""
@@ -207,7 +201,7 @@ class CallHandle:
             source = usage_source or "provider"
             cost = PRICES.call_cost(head[1], head[2], f[1], usage, provider_cost, f[7])
         event: UsageEvent = _new(UsageEvent, (
-            _PREFIX + str(self._n), *head, ended, usage, cost, status, source, f[1], self.is_async,
+            id_of(self._n), *head, ended, usage, cost, status, source, f[1], self.is_async,
             error_type, f[2], f[3], *self._tail, f[4], f[7], f[5], None,
         ))  # fmt: skip
         return event
@@ -290,12 +284,7 @@ def record(
     if model is not None and type(model) is not str and not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__} {model!r}")
     tool_name = None if tool is None else _tool_name(getattr(tool, "value", tool))
-    i, o, c, w, r = input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens
-    if type(i) is type(o) is type(c) is type(w) is type(r) is int and (i | o | c | w | r) >= 0 and (
-            c + w <= i and r <= o):  # fmt: skip
-        usage: Usage = _new(Usage, (i, o, i + o, c, w, r))  # usage_of inlined: the hot path
-    else:
-        usage = Usage(i, o, c, w, r)  # validates, naming the bad field
+    usage = usage_of(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")
     if status != "ok" and status not in ("error", "partial"):
@@ -305,19 +294,12 @@ def record(
     priced = PRICES.cost(model, provider, usage, None if cost is None else float(cost)) if (
         model or cost is not None) else None  # fmt: skip
     event: UsageEvent = _new(UsageEvent, (
-        _PREFIX + str(next_number()), "manual", provider, model, "record", "record",
+        new_id(), "manual", provider, model, "record", "record",
         now - duration_ms / 1000.0, now, usage, priced, status, usage_source, None, False, None, None, (),
         tool_name or _TOOL.get(), None if run is None else run.id, () if run is None else run.path,
         _CTX.get(), 1, None, None, raw_usage, None if metadata is None else MappingProxyType(dict(metadata)),
     ))  # fmt: skip
-    ledger = _LEDGER
-    if ledger.extra is None and not _HUB.watching_usage and (run is None or not run.budget_states):
-        pending = ledger.pending  # nobody needs it now: queued, counted at the next read (Ledger.defer)
-        pending.append((event, () if run is None else run.scopes))
-        if len(pending) >= ledger.fold_at:
-            ledger.fold()
-    else:
-        _after(event, run)
+    _after(event, run)
     return event
 
 
