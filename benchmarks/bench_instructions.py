@@ -7,7 +7,9 @@ per-call count is the slope of a least-squares line through the four totals (sta
 warm-up cancel out). One difference alone moves by up to ±5k instructions with where the garbage
 collector happens to run; the slope over three lengths averages that out. Two processes run at once.
 
-Run: .venv/bin/python benchmarks/bench_instructions.py   (needs valgrind; prints a table)
+Then a plain call's overhead by phase: the SDK hook alone, the core up to its queue, the batched fold.
+
+Run: .venv/bin/python benchmarks/bench_instructions.py   (needs valgrind; prints two tables)
 """
 
 from __future__ import annotations
@@ -32,11 +34,16 @@ import bench_sdk as b
 config, scenario, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fn = b.plain if scenario == "plain" else b.stream
 settle = lambda: None
-if config == "tokentrail":
+if config.startswith("tokentrail"):
     import tokentrail as tt
     tt.instrument()
     run = tt.track_usage("bench").__enter__()
     settle = lambda: run.usage  # the queued calls are folded inside the counted region
+    if config == "tokentrail:hook":  # the SDK hook alone: the core's open_call/settle stubbed (as bench_sdk)
+        from tokentrail.instrument import _call
+        _call.open_call, _call.Call.settle = b._null_open, b._null_settle
+    elif config == "tokentrail:caller":  # up to the queue: what the fold would build is dropped
+        tt.tracker().ledger.defer = lambda item: None
 elif config == "otel-openai-v2":
     b.OTel().on()
 for _ in range(20):
@@ -85,7 +92,25 @@ def main() -> int:
             cells.append(f"{per[c]:>18,.0f} (+{per[c] - bare:,.0f}, {per[c] / bare:.4f})")
         ours, peer = per["tokentrail"] - bare, per["otel-openai-v2"] - bare
         print(f"{name:<18}" + "".join(f"{c:>28}" for c in cells) + f"{peer / ours:>10.1f}x")
+    phases()
     return 0
+
+
+PHASES = {"SDK hook alone (core stubbed)": "tokentrail:hook",
+          "+ core on the caller's path (up to the queue)": "tokentrail:caller",
+          "+ the fold: event, price, totals (= tokentrail)": "tokentrail"}  # fmt: skip
+
+
+def phases() -> None:
+    """Where a plain call's overhead goes, cumulatively: each row adds one phase to the one above."""
+    with ThreadPoolExecutor(2) as pool:
+        bare = per_call("bare", "plain", 200, pool)
+        rows = {name: per_call(config, "plain", 200, pool) - bare for name, config in PHASES.items()}
+    print(f"\nplain call by phase (instructions over bare {bare:,.0f}; each row includes the rows above)")
+    before = 0.0
+    for name, extra in rows.items():
+        print(f"  {name:<50}{extra:>10,.0f}  (+{extra - before:,.0f})")
+        before = extra
 
 
 if __name__ == "__main__":
