@@ -13,6 +13,7 @@ from ._config import REJECTING, stream_usage
 from ._fields import NO_FIELDS, Fields, checked_usage, dict_fields, extra_cost, usage_copy
 from ._patch import Registry
 from ._stainless import optional_module, patch_client
+from ._stream import End
 from ._wrap import async_helper_close, sync_helper_close
 
 _OPERATIONS: dict[str, tuple[str, EventKind]] = {
@@ -132,6 +133,7 @@ class ChunkWatcher:
     """Chat and completions streams: usage arrives on one chunk (the last), when the request asked."""
 
     __slots__ = ("call", "last", "usage_chunk")
+    hides = False  # the usage-only chunk is the user's (they asked for it)
 
     def __init__(self, call: Call) -> None:
         self.call = call
@@ -147,27 +149,44 @@ class ChunkWatcher:
             self.last = chunk
         return False
 
-    def filter(self, it: Iterator[Any]) -> Iterator[Any]:
-        """``see`` as one generator (the sync hot path)."""
+    def relay(self, stream: Any, end: End) -> Iterator[Any]:
+        """``see`` and the stream's end as one generator (the sync hot path; see ``_stream.Watcher``)."""
+        hide = self.hides
         last = None
+        it = iter(stream)
         try:
-            for chunk in it:
-                try:
-                    usage = chunk.usage
-                except AttributeError:  # not a chunk of this SDK: stop watching
-                    yield chunk
-                    yield from it
-                    return
-                if usage is not None:
-                    self.usage_chunk = chunk
-                    if not chunk.choices:
+            try:
+                for chunk in it:
+                    try:
+                        usage = chunk.usage
+                    except AttributeError:  # not a chunk of this SDK: stop watching
                         yield chunk
-                        continue
-                last = chunk
-                yield chunk
-        finally:
-            if last is not None:
-                self.last = last
+                        yield from it
+                        break
+                    if usage is None:
+                        if hide:
+                            try:
+                                chunk.__pydantic_fields_set__.discard("usage")
+                            except AttributeError:  # pydantic v1
+                                pass
+                    else:
+                        self.usage_chunk = chunk
+                        if not chunk.choices:
+                            if not hide:
+                                yield chunk
+                            continue  # hidden: the usage-only chunk we asked for
+                    last = chunk
+                    yield chunk
+            finally:  # before ``end``, which reads it
+                if last is not None:
+                    self.last = last
+        except GeneratorExit:
+            end("partial", None)
+            raise
+        except BaseException as exc:
+            end("partial", exc)
+            raise
+        end("ok", None)
 
     def fields(self) -> Fields:
         last, with_usage = self.last, self.usage_chunk
@@ -186,6 +205,7 @@ class InjectedChunkWatcher(ChunkWatcher):
     usage-only chunk."""
 
     __slots__ = ()
+    hides = True
 
     def see(self, chunk: Any) -> bool:
         if chunk.usage is None:
@@ -200,31 +220,6 @@ class InjectedChunkWatcher(ChunkWatcher):
             self.last = chunk
             return False
         return True
-
-    def filter(self, it: Iterator[Any]) -> Iterator[Any]:
-        last = None
-        try:
-            for chunk in it:
-                try:
-                    usage = chunk.usage
-                except AttributeError:  # not a chunk of this SDK: stop watching
-                    yield chunk
-                    yield from it
-                    return
-                if usage is None:
-                    try:
-                        chunk.__pydantic_fields_set__.discard("usage")
-                    except AttributeError:  # pydantic v1
-                        pass
-                else:
-                    self.usage_chunk = chunk
-                    if not chunk.choices:
-                        continue  # the usage-only chunk we asked for
-                last = chunk
-                yield chunk
-        finally:
-            if last is not None:
-                self.last = last
 
 
 class ResponseWatcher:
