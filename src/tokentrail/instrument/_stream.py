@@ -26,9 +26,28 @@ class Watcher(Protocol):
     def see(self, chunk: Any) -> bool: ...
 
 
+class Ending:
+    """``with Ending(end):`` around a relay's loop ends the call once it leaves: ``ok`` when the stream
+    ran out, else ``partial`` (with the exception, if one). A class, not a generator: no extra link."""
+
+    __slots__ = ("end",)
+
+    def __init__(self, end: End) -> None:
+        self.end = end
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if kind is None:
+            self.end("ok", None)
+        else:
+            self.end("partial", None if kind is GeneratorExit else exc)
+
+
 def _relay(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
     see = watcher.see
-    try:
+    with Ending(end):
         for chunk in stream:
             try:
                 if see(chunk):
@@ -37,13 +56,6 @@ def _relay(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
                 warn_once("stream chunk")
                 see = _ignore
             yield chunk
-    except GeneratorExit:
-        end("partial", None)
-        raise
-    except BaseException as exc:
-        end("partial", exc)
-        raise
-    end("ok", None)
 
 
 def _relaying(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
@@ -55,7 +67,7 @@ def _relaying(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
 
 async def _arelay(stream: Any, watcher: Watcher, end: End) -> AsyncIterator[Any]:
     see = watcher.see
-    try:
+    with Ending(end):
         async for chunk in stream:
             try:
                 if see(chunk):
@@ -64,13 +76,6 @@ async def _arelay(stream: Any, watcher: Watcher, end: End) -> AsyncIterator[Any]
                 warn_once("stream chunk")
                 see = _ignore
             yield chunk
-    except GeneratorExit:
-        end("partial", None)
-        raise
-    except BaseException as exc:
-        end("partial", exc)
-        raise
-    end("ok", None)
 
 
 def _ignore(chunk: Any) -> bool:

@@ -13,7 +13,7 @@ from ._config import REJECTING, stream_usage
 from ._fields import NO_FIELDS, Fields, checked_usage, dict_fields, extra_cost, usage_copy
 from ._patch import Registry
 from ._stainless import optional_module, patch_client
-from ._stream import End
+from ._stream import End, Ending
 from ._wrap import async_helper_close, sync_helper_close
 
 _OPERATIONS: dict[str, tuple[str, EventKind]] = {
@@ -154,7 +154,7 @@ class ChunkWatcher:
         hide = self.hides
         last = None
         it = iter(stream)
-        try:
+        with Ending(end):
             try:
                 for chunk in it:
                     try:
@@ -180,13 +180,6 @@ class ChunkWatcher:
             finally:  # before ``end``, which reads it
                 if last is not None:
                     self.last = last
-        except GeneratorExit:
-            end("partial", None)
-            raise
-        except BaseException as exc:
-            end("partial", exc)
-            raise
-        end("ok", None)
 
     def fields(self) -> Fields:
         last, with_usage = self.last, self.usage_chunk
