@@ -141,13 +141,20 @@ class ChunkWatcher:
         self.usage_chunk: Any = None
 
     def see(self, chunk: Any) -> bool:
+        """The async path's ``relay``, a call per chunk: True hides the chunk."""
         if chunk.usage is None:
             self.last = chunk
+            if self.hides:
+                try:
+                    chunk.__pydantic_fields_set__.discard("usage")
+                except AttributeError:  # pydantic v1
+                    pass
             return False
         self.usage_chunk = chunk
         if chunk.choices:
             self.last = chunk
-        return False
+            return False
+        return self.hides  # the usage-only chunk: ours to hide when we asked for it
 
     def relay(self, stream: Any, end: End) -> Iterator[Any]:
         """``see`` and the stream's end as one generator (the sync hot path; see ``_stream.Watcher``)."""
@@ -199,20 +206,6 @@ class InjectedChunkWatcher(ChunkWatcher):
 
     __slots__ = ()
     hides = True
-
-    def see(self, chunk: Any) -> bool:
-        if chunk.usage is None:
-            self.last = chunk
-            try:
-                chunk.__pydantic_fields_set__.discard("usage")
-            except AttributeError:  # pydantic v1
-                pass
-            return False
-        self.usage_chunk = chunk
-        if chunk.choices:
-            self.last = chunk
-            return False
-        return True
 
 
 class ResponseWatcher:
