@@ -42,8 +42,10 @@ if config.startswith("tokentrail"):
     if config == "tokentrail:hook":  # the SDK hook alone: the core's open_call/settle stubbed (as bench_sdk)
         from tokentrail.instrument import _call
         _call.open_call, _call.Call.settle = b._null_open, b._null_settle
-    elif config == "tokentrail:caller":  # up to the queue: what the fold would build is dropped
-        tt.tracker().ledger.defer = lambda item: None
+    elif config == "tokentrail:caller":  # up to the queue: what the fold would add is dropped
+        from collections import deque
+        from tokentrail.runs import calls
+        calls._PENDING = deque(maxlen=0)  # the queue the SDK hot path appends to
 elif config == "otel-openai-v2":
     b.OTel().on()
 for _ in range(20):
@@ -53,6 +55,7 @@ gc.collect()  # every configuration starts counting from the same collector stat
 for _ in range(n):
     fn()
 settle()
+b.check_no_errors()
 """
 
 

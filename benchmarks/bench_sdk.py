@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import statistics
 import sys
 import time
@@ -55,6 +56,27 @@ TRANSPORT = httpx2.MockTransport(handler)
 SYNC = openai.OpenAI(
     api_key="sk-bench", http_client=openai.DefaultHttpxClient(transport=TRANSPORT), max_retries=0
 )
+
+
+class ErrorCount(logging.Handler):
+    """Counts what tokentrail logs at ERROR: a benchmark whose instrumentation failed measured nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+ERRORS = ErrorCount()
+logging.getLogger("tokentrail").addHandler(ERRORS)
+
+
+def check_no_errors() -> None:
+    """Exit non-zero when tokentrail logged an instrumentation error during the run."""
+    if ERRORS.count:
+        raise SystemExit(f"tokentrail logged {ERRORS.count} error(s) during the benchmark: numbers invalid")
 
 
 def plain() -> None:
@@ -184,9 +206,16 @@ def measure(
     return out
 
 
-def _null_open(handle: Any, *args: Any) -> None:
-    """Stands in for the core's ``open_call``: the SDK hook alone, no budgets, run or context."""
+def _null_open(handle: Any, provider: Any, model: Any, operation: str, method: str, is_async: bool,
+               kind: str, attempt: int) -> None:  # fmt: skip
+    """Stands in for the core's ``open_call``: the SDK hook alone, no budgets, run, context or clock;
+    the handle gets the fields its readers use (provider, model)."""
+    handle._head = (kind, provider, model, operation, method, 0.0)
+    handle._tail = _NO_TAIL
     handle.done = False
+
+
+_NO_TAIL = (None, None, (), None, 1)
 
 
 def _null_settle(self: Any, read: Any, result: Any) -> None:
@@ -301,6 +330,7 @@ def main() -> None:
     results.update(asyncio.run(inside_loop()))
     loop.close()
     hook = hook_costs()
+    check_no_errors()
 
     per_unit = {"100 concurrent async calls": 100}
     print(f"openai {openai.__version__}, python {sys.version.split()[0]}; medians of {ROUNDS} paired rounds"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 import tokentrail as tt
 from tokentrail.ledger.ledger import FOLD_AT
 from tokentrail.model import Accumulator, Outcome
+from tokentrail.pricing import PRICES
 from tokentrail.runs.calls import start_call
 
 LEDGER = tt.tracker().ledger
@@ -170,19 +172,95 @@ def test_folded_totals_equal_the_events_added_one_by_one() -> None:
 def test_a_call_whose_event_cannot_be_built_does_not_lose_the_others(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tokentrail.runs.calls import CallHandle
+    from tokentrail.ledger import records
 
     handles = [start_call("openai", "gpt-4o") for _ in range(5)]
     for i, handle in enumerate(handles):
         handle.settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o", "id": str(i)})
-    real = CallHandle.resolve
+    real = records.build
 
-    def broken(self: CallHandle) -> Any:
-        if self is handles[2]:
+    def broken(record: records.CallRecord) -> tt.UsageEvent:
+        if record[24] == "2":
             raise RuntimeError("a bug")
-        return real(self)
+        return real(record)
 
-    monkeypatch.setattr(CallHandle, "resolve", broken)
+    monkeypatch.setattr(records, "build", broken)
     with caplog.at_level(logging.ERROR, logger="tokentrail"):
         assert [e.response_id for e in tt.tracker().events] == ["0", "1", "3", "4"]
     assert "could not build the event" in caplog.text and not LEDGER.pending
+    assert tt.tracker().totals().calls == 5  # its totals were summed from its record
+
+
+def test_a_settled_call_is_kept_as_a_record_and_built_once_when_read() -> None:
+    with tt.track_usage("r") as run:
+        for i in range(3):
+            start_call("openai", "gpt-4o-mini").settle(_outcome, {"in": 10, "out": i, "model": "gpt-4o-mini",
+                                                                  "id": str(i)})  # fmt: skip
+        assert run.usage == tt.Usage(30, 3)  # folded: summed from the records
+        assert run.agg.lazy == 3 and all(type(x) is tuple for x in run.agg._events)
+        first = run.events
+        assert run.agg.lazy == 0 and all(type(x) is tt.UsageEvent for x in run.agg._events)
+        assert run.events == first and run.events[0] is first[0]  # built once, kept
+    assert [e.response_id for e in first] == ["0", "1", "2"]
+
+
+def test_a_price_change_builds_kept_records_with_the_rates_their_totals_used() -> None:
+    with tt.track_usage("r") as run:
+        start_call("openai", "gpt-4o-mini").settle(_outcome, {"in": 1_000_000, "out": 0, "model": "gpt-4o-mini",
+                                                              "id": "a"})  # fmt: skip
+        before = run.cost
+        tt.set_price("gpt-4o-mini", input_per_mtok=100.0, output_per_mtok=100.0)
+        try:
+            start_call("openai", "gpt-4o-mini").settle(_outcome, {"in": 1_000_000, "out": 0,
+                                                                  "model": "gpt-4o-mini", "id": "b"})  # fmt: skip
+            a, b = run.events
+        finally:
+            PRICES.clear_overrides()
+    assert before is not None and a.cost is not None and b.cost is not None
+    assert a.cost.total == pytest.approx(0.15) == before.total  # the rate when it was counted
+    assert b.cost.total == pytest.approx(100.0)
+    assert run.cost is not None and run.cost.total == pytest.approx(100.15)
+
+
+def test_readers_racing_folds_only_ever_see_built_events() -> None:
+    """Threads settle calls (kept as records) while another reads the events: every snapshot holds
+    events only, and in the end every call is there once and the totals are exact."""
+    stop = threading.Event()
+    seen_types: set[type] = set()
+
+    def read() -> None:
+        while not stop.is_set():
+            seen_types.update(map(type, run.events))
+            seen_types.update(map(type, tt.tracker().events))
+
+    def work(k: int) -> None:
+        for i in range(300):
+            start_call("openai", "gpt-4o-mini").settle(_outcome, {"in": 3, "out": 1, "model": "gpt-4o-mini",
+                                                                  "id": f"{k}-{i}"})  # fmt: skip
+
+    with tt.track_usage("race") as run:
+        reader = threading.Thread(target=read)
+        reader.start()
+        workers = [threading.Thread(target=contextvars.copy_context().run, args=(work, k)) for k in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        stop.set()
+        reader.join()
+    assert seen_types <= {tt.UsageEvent}
+    assert sorted(e.response_id for e in run.events) == sorted(f"{k}-{i}" for k in range(4) for i in range(300))
+    assert run.usage == tt.Usage(3 * 1200, 1200) and run.calls == 1200
+    assert run.cost is not None and run.cost.total == pytest.approx(sum(e.cost.total for e in run.events))  # type: ignore[union-attr]
+
+
+def test_a_kept_record_is_plain_data_the_collector_stops_tracking() -> None:
+    import gc
+
+    with tt.track_usage("r") as run:
+        start_call("openai", "gpt-4o-mini").settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o-mini",
+                                                              "id": "a"})  # fmt: skip
+        run.usage  # noqa: B018 - folds
+        gc.collect()
+        (record,) = run.agg._events
+        assert type(record) is tuple and not gc.is_tracked(record)

@@ -183,7 +183,10 @@ def _kind_of(adapter: Adapter, result: Any) -> int:
 def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: bool) -> Call | None:
     """A ``Call`` if this request is an LLM call tokentrail records, else None (then pass it through)."""
     try:
-        found = find_operation(adapter.operations, options.url)
+        url = options.url
+        found = adapter.operations.get(url)  # find_operation's usual case, inlined
+        if found is None and "?" in url:
+            found = find_operation(adapter.operations, url)
         return None if found is None else Call(adapter, client, found, options, stream, is_async)
     except (BudgetExceeded, Warning):
         raise

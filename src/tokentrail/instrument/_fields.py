@@ -53,10 +53,15 @@ def checked_usage(make: Any, obj: Any, provider: str | None) -> Usage | None:
         usage: Usage = make(obj)
         return usage
     except (TypeError, ValueError, AttributeError):
-        try:
-            return normalize_usage(obj, provider).usage
-        except (TypeError, ValueError):
-            return None
+        return normalized_usage(obj, provider)
+
+
+def normalized_usage(obj: Any, provider: str | None) -> Usage | None:
+    """The core's normalizer on usage a fast reader found odd (strings, floats ...); None if unusable."""
+    try:
+        return normalize_usage(obj, provider).usage
+    except (TypeError, ValueError):
+        return None
 
 
 def dict_fields(data: Any, provider: str | None) -> Fields:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
-from types import MappingProxyType
 from typing import Any
 
 from ..model import EventKind, Usage, usage_of
 from ._call import Call, Reader
 from ._config import REJECTING, stream_usage
-from ._fields import NO_FIELDS, Fields, checked_usage, dict_fields, extra_cost, usage_copy
+from ._fields import (
+    NO_FIELDS,
+    Fields,
+    checked_usage,
+    dict_fields,
+    extra_cost,
+    normalized_usage,
+    usage_copy,
+)
 from ._patch import Registry
 from ._stainless import optional_module, patch_client
 from ._stream import End, Ending
@@ -79,7 +86,10 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
     choices = d.get("choices") or ()
     usage = raw = cost = None
     if u is not None:
-        usage = checked_usage(chat_usage, u, call.provider)
+        try:  # checked_usage, inlined: the provider is only read on the slow path
+            usage = chat_usage(u)
+        except (TypeError, ValueError, AttributeError):
+            usage = normalized_usage(u, call.provider)
         # usage_copy for this one known shape, spelled out: the generic walk costs ~8k instructions
         # a call more on the hot path; a test checks the two give the same copy
         ud = u.__dict__
@@ -93,7 +103,7 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
         if extra:
             plain.update(extra)
             cost = extra_cost(u)
-        raw = MappingProxyType(plain)
+        raw = plain  # shown read-only by the event; a dict of plain values the collector need not track
     if choices:
         first = choices[0]
         message = first.__dict__.get("message")

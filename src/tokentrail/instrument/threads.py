@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import thread as _futures_thread
 from typing import Any
 
-from ..model import EMPTY_CONTEXT
 from ..runs.context import _CTX, _RUN, _TOOL
 from ._patch import Registry
 
@@ -22,7 +21,7 @@ _ATTR = "_tokentrail_context"
 
 def inside_run() -> bool:
     """True when there is something to carry: a run, a ``tt.context(...)`` or a tool span."""
-    return _RUN.get() is not None or _CTX.get() is not EMPTY_CONTEXT or _TOOL.get() is not None
+    return _RUN.get() is not None or _CTX.get() is not None or _TOOL.get() is not None
 
 
 def _start(original: Any) -> Any:

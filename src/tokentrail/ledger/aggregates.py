@@ -7,7 +7,8 @@ of the per-model accumulators (a handful), computed when read.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from ..model import Accumulator, Cost, CostStatus, Totals, UsageEvent
 
@@ -23,29 +24,43 @@ def merged(accs: Iterable[Accumulator]) -> Accumulator:
     return out
 
 
+class Owner(Protocol):
+    """The ledger a scope belongs to: it folds its queue before reads and builds kept records."""
+
+    def fold(self) -> None: ...
+
+    def snapshot(self, scope: Aggregates) -> tuple[UsageEvent, ...]: ...
+
+
 class Aggregates:
     """O(1) per event; events themselves are kept up to a cap, the totals stay exact past it.
 
-    ``sync`` (the ledger's ``fold``) is called before every read, so calls still queued count.
+    The owner's ``fold`` runs before every read, so calls still queued count. Calls folded as flat
+    records (``records.py``) are kept as such until ``events`` is read: ``lazy`` counts the newest
+    kept items among which records may still be.
     """
 
-    __slots__ = ("_events", "_sync", "models", "tools")
+    __slots__ = ("__weakref__", "_events", "_owner", "lazy", "models", "tools")
 
-    def __init__(self, max_events: int | None, sync: Callable[[], None] | None = None) -> None:
+    def __init__(self, max_events: int | None, owner: Owner | None = None) -> None:
         self.models: dict[tuple[str | None, str], Accumulator] = {}
         self.tools: dict[str, Accumulator] = {}
-        self._events: deque[UsageEvent] = deque(maxlen=max_events)
-        self._sync = sync
+        self._events: deque[Any] = deque(maxlen=max_events)  # events, and records until read
+        self._owner = owner
+        self.lazy = 0
 
     def _synced(self) -> None:
         """Fold the ledger's queue first, so what is read counts every finished call."""
-        if self._sync is not None:
-            self._sync()
+        if self._owner is not None:
+            self._owner.fold()
 
     @property
-    def events(self) -> deque[UsageEvent]:
-        self._synced()
-        return self._events
+    def events(self) -> tuple[UsageEvent, ...]:
+        """The kept events, oldest first, as they are now (records kept since the last read are built)."""
+        if self._owner is None:
+            return tuple(self._events)
+        self._owner.fold()
+        return self._owner.snapshot(self)
 
     def add(self, e: UsageEvent) -> None:
         if e[1] != "tool":
@@ -61,9 +76,12 @@ class Aggregates:
                 acc = self.tools[tool] = Accumulator()
             acc.add(e)
         self._events.append(e)
+        if self.lazy:
+            self.lazy += 1
 
-    def absorb(self, group: Group, delta: Accumulator, events: Iterable[UsageEvent]) -> None:
-        """Add a batch: ``delta`` is the sum of ``events``, which share one (kind, provider, model, tool)."""
+    def absorb(self, group: Group, delta: Accumulator, events: Sequence[Any], records: bool = False) -> None:
+        """Add a batch: ``delta`` is the sum of ``events`` (flat records if ``records``), which share one
+        (kind, provider, model, tool)."""
         is_tool, provider, model, tool = group
         if not is_tool:
             acc = self.models.get((provider, model))
@@ -76,6 +94,8 @@ class Aggregates:
                 acc = self.tools[tool] = Accumulator()
             acc.merge(delta)
         self._events.extend(events)
+        if records or self.lazy:
+            self.lazy += len(events)
 
     def total(self) -> Accumulator:
         """Everything in this scope: the LLM calls (by model) plus the tool spans' count and time."""

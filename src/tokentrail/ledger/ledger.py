@@ -1,46 +1,65 @@
 """The append-only ledger: events in, exact totals updated under a short lock, subscribers told after.
 
 When nobody needs each event as it happens (no ``usage`` subscriber, no budget), a finished call is
-only queued (one deque append, no lock); it is built, priced and added to the totals in a batch the
-next time anything reads them, or every ``FOLD_AT`` calls. Reads are exact either way.
+only queued (one deque append, no lock); it is added to the totals in a batch the next time anything
+reads them, or every ``FOLD_AT`` calls. An SDK call arrives as a flat record (``records.py``): when
+its group has flat rates, the batch's tokens are summed by column and priced once, and the record is
+kept as it is until someone reads the events. Reads are exact either way.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import deque
 from collections.abc import Sequence
-from operator import itemgetter
-from typing import Any, Protocol
+from operator import itemgetter, sub
+from typing import Any
 
 from ..model import Accumulator, UsageEvent
+from ..pricing import PRICES
 from .aggregates import NO_MODEL, Aggregates
 from .hub import Hub
+from .records import ENDED, GROUP_KEY, PROVIDER_COST, STARTED, TOKENS, CallRecord, built
 
 log = logging.getLogger("tokentrail")
 DEFAULT_MAX_EVENTS = 100_000
-_GROUP_KEY = itemgetter(1, 2, 12, 3, 17)  # kind, provider, response model, model, tool: in C
+_GROUP_KEY = itemgetter(1, 2, 12, 3, 17)  # an event's kind, provider, response model, model, tool: in C
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 FOLD_AT = 256  # queued calls that trigger a fold by the caller: bounds memory, keeps the batch warm
 
 Scopes = Sequence[Aggregates]
+Pair = tuple[Any, Scopes]  # (an event or a call's record, the run scopes it counts in)
 
 
-class Settled(Protocol):
-    """A call that finished but whose event is built later, when the ledger folds it in."""
+def _built_pairs(pairs: list[Pair]) -> list[tuple[UsageEvent, Scopes]]:
+    """``pairs`` with each record built into its event (a record that cannot be built is logged, not
+    counted: a bug in one must not lose the others)."""
+    try:
+        return [(built(thing), scopes) for thing, scopes in pairs]
+    except Exception:
+        out = []
+        for thing, scopes in pairs:
+            try:
+                out.append((built(thing), scopes))
+            except Exception:
+                log.exception("tokentrail: could not build the event of a finished call; it is not counted")
+        return out
 
-    def resolve(self) -> tuple[UsageEvent, Scopes]: ...
 
-
-def _resolve_each(items: list[Any]) -> list[tuple[UsageEvent, Scopes]]:
-    out = []
-    for item in items:
-        try:
-            out.append(item if type(item) is tuple else item.resolve())
-        except Exception:
-            log.exception("tokentrail: could not build the event of a finished call; it is not counted")
-    return out
+def _built_events(items: list[Any]) -> list[UsageEvent]:
+    """Kept records built into events for a reader (one that cannot be built is logged and left out)."""
+    try:
+        return list(map(built, items))
+    except Exception:
+        out = []
+        for item in items:
+            try:
+                out.append(built(item))
+            except Exception:
+                log.exception("tokentrail: could not build the event of a finished call (its totals count)")
+        return out
 
 
 class Ledger:
@@ -49,12 +68,16 @@ class Ledger:
     def __init__(self, max_events: int = DEFAULT_MAX_EVENTS) -> None:
         self._lock = threading.RLock()  # re-entrant: a warning raised while folding may read totals
         self.max_events = max_events
-        self.session = Aggregates(max_events, self.fold)
+        self.session = Aggregates(max_events, self)
         self.hub = Hub()
         self.extra: Accumulator | None = None  # a global budget's own counter, when one is set
         self.appended = 0
-        self.pending: deque[Any] = deque()  # (event, scopes) pairs and Settled calls, in order
+        # (event or record, scopes) pairs, in the order they finished; the same deque for the ledger's
+        # life: the SDK hot path appends to it directly, then folds at ``fold_at``
+        self.pending: deque[Pair] = deque()
         self.fold_at = FOLD_AT
+        self._lazy: weakref.WeakSet[Aggregates] = weakref.WeakSet()  # scopes keeping records
+        PRICES.before_change(self.build_all)
 
     def append(self, event: UsageEvent, scopes: Scopes = ()) -> None:
         """Add ``event`` to the session and to each scope (its runs), then notify subscribers."""
@@ -65,8 +88,8 @@ class Ledger:
             self._tell_batched(folded)
         self.hub.emit("usage", event)
 
-    def defer(self, item: Any) -> None:
-        """Queue an ``(event, scopes)`` pair or a :class:`Settled` call for the next fold."""
+    def defer(self, item: Pair) -> None:
+        """Queue an ``(event, scopes)`` or ``(record, scopes)`` pair for the next fold."""
         pending = self.pending
         pending.append(item)
         if len(pending) >= self.fold_at:
@@ -88,16 +111,78 @@ class Ledger:
                 self.hub.emit_to(subs, event)
 
     def _fold(self) -> list[UsageEvent]:
-        """Build what is queued, then add it per (scopes, group): one accumulator merge per group and
-        scope, not one update per event per scope."""
+        """Add what is queued; returns the events built for batched subscribers (none are built when
+        nobody wants them: records at flat rates stay records)."""
         pending = self.pending
         pop = pending.popleft
         # only a folder pops, under the lock: the first n are there even while other threads append
         items = [pop() for _ in range(len(pending))]
-        try:
-            pairs = [item if type(item) is tuple else item.resolve() for item in items]
-        except Exception:  # a bug in building one event must not lose the others
-            pairs = _resolve_each(items)
+        kept: list[Any] = list(map(_FIRST, items))
+        kinds = set(map(type, kept))
+        if tuple not in kinds or self.hub.batched_usage:  # events only, or each event is wanted now
+            pairs = _built_pairs(items) if tuple in kinds else items
+            ordered: list[UsageEvent] = list(map(_FIRST, pairs))
+            self._add_events(pairs)
+            self.session._events.extend(ordered)
+            if self.session.lazy:
+                self.session.lazy += len(ordered)
+            self.appended += len(ordered)
+            return ordered
+        if len(kinds) == 1:  # the usual batch: SDK calls only
+            records, pairs = items, []
+        else:
+            records = [p for p in items if type(p[0]) is tuple]
+            pairs = [p for p in items if type(p[0]) is not tuple]
+        unflat = self._add_records(records)
+        if unflat:
+            pairs.extend(_built_pairs(unflat))
+        if pairs:
+            self._add_events(pairs)
+        session = self.session
+        session._events.extend(kept)  # records among them are built when the events are read
+        session.lazy += len(kept)
+        self._lazy.add(session)
+        self.appended += len(kept)
+        return []
+
+    def _add_records(self, records: list[Pair]) -> list[Pair]:
+        """Add SDK calls' records per (scopes, group) at the group's flat rates: tokens summed by column
+        in C, one cost per group. Returns the records of groups without flat rates (unknown model,
+        long-context tiers, provider-reported costs): they are added as events."""
+        firsts: list[CallRecord] = list(map(_FIRST, records))
+        keys = list(zip(map(id, map(_SECOND, records)), map(GROUP_KEY, firsts)))
+        groups: dict[tuple[int, tuple[Any, ...]], tuple[list[CallRecord], Scopes]] = {}
+        if keys.count(keys[0]) == len(keys):  # one run, one model
+            groups[keys[0]] = (firsts, records[0][1])
+        else:
+            for key, (record, scopes) in zip(keys, records):
+                found = groups.get(key)
+                if found is None:
+                    groups[key] = found = ([], scopes)
+                found[0].append(record)
+        unflat: list[Pair] = []
+        session, extra, lazy = self.session, self.extra, self._lazy
+        for (_, (kind, provider, answered, model, tool, tier)), (recs, scopes) in groups.items():
+            rates = PRICES.flat_rates(provider, model, answered, tier)
+            n = len(recs)
+            if rates is None or list(map(PROVIDER_COST, recs)).count(None) != n:
+                unflat.extend((record, scopes) for record in recs)
+                continue
+            delta = Accumulator()
+            tokens: Any = tuple(map(sum, zip(*map(TOKENS, recs))))
+            delta.add_flat(n, sum(map(sub, map(ENDED, recs), map(STARTED, recs))) * 1000.0, tokens, rates)
+            group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
+            session.absorb(group, delta, ())
+            for scope in scopes:
+                scope.absorb(group, delta, recs, True)
+                lazy.add(scope)
+            if extra is not None:
+                extra.merge(delta)
+        return unflat
+
+    def _add_events(self, pairs: list[tuple[UsageEvent, Scopes]]) -> None:
+        """Add built events per (scopes, group): one accumulator merge per group and scope, not one
+        update per event per scope (the session keeps them: the caller extends it in order)."""
         ordered: list[UsageEvent] = list(map(_FIRST, pairs))
         keys = list(zip(map(id, map(_SECOND, pairs)), map(_GROUP_KEY, ordered)))
         batches: dict[tuple[int, tuple[Any, ...]], tuple[list[UsageEvent], Scopes]] = {}
@@ -119,9 +204,32 @@ class Ledger:
                 scope.absorb(group, delta, events)
             if extra is not None:
                 extra.merge(delta)
-        session._events.extend(ordered)
-        self.appended += len(ordered)
-        return ordered
+
+    def snapshot(self, scope: Aggregates) -> tuple[UsageEvent, ...]:
+        """The events ``scope`` keeps, its records built first (in place, once), copied under the lock."""
+        with self._lock:
+            if scope.lazy:
+                self._build(scope)
+            return tuple(scope._events)
+
+    def _build(self, scope: Aggregates) -> None:
+        """Turn the records ``scope`` keeps into events, in place; the caller holds the lock."""
+        kept = scope._events
+        n = min(scope.lazy, len(kept))
+        if n:
+            tail = [kept.pop() for _ in range(n)]
+            tail.reverse()
+            kept.extend(_built_events(tail))
+        scope.lazy = 0
+        self._lazy.discard(scope)
+
+    def build_all(self) -> None:
+        """Fold, then build every kept record: prices are about to change, and each event must carry
+        the rates its totals were summed with."""
+        self.fold()
+        with self._lock:
+            for scope in tuple(self._lazy):
+                self._build(scope)
 
     def _add(self, event: UsageEvent, scopes: Scopes) -> None:
         self.session.add(event)
@@ -134,8 +242,7 @@ class Ledger:
     @property
     def events(self) -> tuple[UsageEvent, ...]:
         self.fold()
-        with self._lock:
-            return tuple(self.session._events)
+        return self.snapshot(self.session)
 
     @property
     def dropped(self) -> int:
@@ -146,5 +253,6 @@ class Ledger:
     def reset(self) -> None:
         with self._lock:
             self.pending.clear()
-            self.session = Aggregates(self.max_events, self.fold)
+            self.session = Aggregates(self.max_events, self)
+            self._lazy = weakref.WeakSet()
             self.appended = 0

@@ -140,6 +140,29 @@ class Accumulator:
             self.cost_cached += c_cached
             self.cost_cache_write += c_write
 
+    def add_flat(self, calls: int, duration_ms: float, tokens: tuple[int, int, int, int, int],
+                 rates: tuple[float, float, float, float, float]) -> None:  # fmt: skip
+        """Add ``calls`` ok calls at one set of per-token rates, from their summed (input, output,
+        cached, cache write, reasoning) counts: each kind of token at its rate, as for one call."""
+        i, o, c, w, r = tokens
+        self.calls += calls
+        self.duration_ms += duration_ms
+        self.input += i
+        self.output += o
+        self.cached += c
+        self.cache_write += w
+        self.reasoning += r
+        inp = (i - c - w) * rates[0]
+        cached = c * rates[2]
+        write = w * rates[3]
+        out = (o - r) * rates[1] + r * rates[4]
+        self.priced += calls
+        self.cost += inp + cached + write + out
+        self.cost_input += inp
+        self.cost_output += out
+        self.cost_cached += cached
+        self.cost_cache_write += write
+
     def merge(self, other: Accumulator) -> None:
         self.calls += other.calls
         self.errors += other.errors

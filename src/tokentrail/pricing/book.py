@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
+import weakref
+from collections.abc import Callable
 
 from ..model import Cost, Price, Rates, Usage
 from ..model.caller import user_stacklevel
@@ -30,6 +32,20 @@ class PriceBook:
         self._overrides: dict[tuple[str | None, str], Price] = {}
         self._warned: set[tuple[str | None, str]] = set()
         self._lock = threading.Lock()
+        self._watchers: list[weakref.WeakMethod[Callable[[], None]]] = []
+
+    def before_change(self, method: Callable[[], None]) -> None:
+        """Call bound ``method`` before any price changes (held weakly): the ledger builds the events it
+        kept unpriced, so each is priced with the rates its totals used."""
+        self._watchers.append(weakref.WeakMethod(method))  # type: ignore[arg-type]
+
+    def _changing(self) -> None:
+        for ref in tuple(self._watchers):
+            method = ref()
+            if method is None:
+                self._watchers.remove(ref)
+            else:
+                method()
 
     def set_price(
         self,
@@ -65,6 +81,7 @@ class PriceBook:
             None if reasoning_per_mtok is None else float(reasoning_per_mtok),
         )
         price = Price(provider, model, rates, "user-override")
+        self._changing()
         with self._lock:
             self._overrides[(provider, model)] = price
             self._entries.clear()
@@ -73,6 +90,7 @@ class PriceBook:
         return price
 
     def clear_overrides(self) -> None:
+        self._changing()
         with self._lock:
             self._overrides.clear()
             self._entries.clear()
@@ -183,6 +201,15 @@ class PriceBook:
             if entry is None:  # neither name has a price: ``cost`` reports it (warning, provider cost)
                 return self.cost(model or response_model, provider, usage, provider_cost, service_tier)
         return _priced(entry, usage, provider_cost)
+
+    def flat_rates(
+        self, provider: str | None, model: str | None, response_model: str | None, service_tier: str | None
+    ) -> PerToken | None:
+        """USD per token of the calls ``call_cost`` prices with one product per kind of token (a known
+        price without long-context tiers), so a group's cost is its summed counts times these; else None."""
+        key = (provider, model, response_model, service_tier)
+        entry = self._answered.get(key) or self._answered_entry(key)
+        return None if entry is None or entry[2] else entry[1]
 
     def _answered_entry(self, key: tuple[str | None, str | None, str | None, str | None]) -> _Entry | None:
         provider, model, response_model, tier = key

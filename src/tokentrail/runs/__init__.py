@@ -1,5 +1,6 @@
 """Scopes, context, budgets and the recording hot path (contextvars, with resolvers as fallback)."""
 
+from ..model.ids import new_id
 from .budget import Budget, BudgetAlert, BudgetExceeded, BudgetState, BudgetWarning
 from .calls import CallHandle, check_budgets, record, record_usage, start_call
 from .config import (
@@ -17,7 +18,7 @@ from .periodic import Periodic, report_every
 from .run import Run
 from .scope import track_usage
 from .tool import Tool, ToolSpan, tool
-from .tracker import TRACKER, Tracker, last_run, new_id, tracker
+from .tracker import TRACKER, Tracker, last_run, tracker
 
 __all__ = [
     "SETTINGS", "TRACKER", "Budget", "BudgetAlert", "BudgetExceeded", "BudgetState", "BudgetWarning",

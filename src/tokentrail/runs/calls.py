@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..model import (
+    EMPTY_CONTEXT,
     NO_OUTCOME,
     ZERO_USAGE,
     CallContext,
@@ -21,13 +22,15 @@ from ..model import (
     normalize_usage,
     usage_of,
 )
+from ..model.ids import id_of, new_id, next_number
 from ..pricing import PRICES
 from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
-from .tracker import TRACKER, id_of, new_id, next_number
+from .tracker import TRACKER
 
-_LEDGER = TRACKER.ledger  # one for the process (reset empties it); its hub too
+_LEDGER = TRACKER.ledger  # one for the process (reset empties it); its hub and queue too
 _HUB = _LEDGER.hub
+_PENDING = _LEDGER.pending
 
 log = logging.getLogger("tokentrail")
 
@@ -78,12 +81,10 @@ class CallHandle:
     one; ``open_call`` starts a handle (or a subclass's, the SDK's call) and its later attempts.
     """
 
-    __slots__ = ("_ended", "_head", "_n", "_outcome", "_tail", "done", "is_async", "run")
+    __slots__ = ("_head", "_n", "_tail", "done", "is_async", "run")
     _head: tuple[EventKind, str | None, str | None, str, str, float]
-    _tail: tuple[str | None, str | None, tuple[str, ...], CallContext, int]
+    _tail: tuple[str | None, str | None, tuple[str, ...], CallContext | None, int]  # None: no context
     _n: int
-    _outcome: Outcome
-    _ended: float
     run: Run | None
     is_async: bool
     done: bool
@@ -120,7 +121,7 @@ class CallHandle:
 
     @property
     def context(self) -> CallContext:
-        return self._tail[3]  # type: ignore[no-any-return]
+        return self._tail[3] or EMPTY_CONTEXT  # type: ignore[no-any-return]
 
     @property
     def attempt(self) -> int:
@@ -176,18 +177,18 @@ class CallHandle:
             outcome = read(self, result)
         except Exception as exc:
             outcome = _unreadable(result, exc)
-        run = self.run
-        if _eager(run):
+        run = self.run  # _eager(run), inlined:
+        if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
             _count_now(self._event(outcome, "ok", None, None, ended), run)
-        else:
-            self._outcome, self._ended = outcome, ended
-            _LEDGER.defer(self)
-
-    def resolve(self) -> tuple[UsageEvent, tuple[Any, ...]]:
-        """The settled call's event and scopes (the ledger's fold)."""
-        run = self.run
-        event = self._event(self._outcome, "ok", None, None, self._ended)
-        return event, (run.scopes if run is not None else ())
+        elif outcome[0] is None:  # no usage came back: its event says so, queued as it is
+            _LEDGER.defer((self._event(outcome, "ok", None, None, ended), () if run is None else run.scopes))
+        else:  # the flat record of ledger/records.py (its layout): no event until someone reads it
+            pending = _PENDING  # Ledger.defer, inlined
+            pending.append(((self._n, *self._head, ended, *outcome[0], outcome[6], outcome[1], self.is_async,
+                             outcome[2], outcome[3], *self._tail, outcome[4], outcome[7], outcome[5]),
+                            () if run is None else run.scopes))  # fmt: skip
+            if len(pending) >= _LEDGER.fold_at:
+                _LEDGER.fold()
 
     def _event(self, f: Outcome, status: Status, error_type: str | None, usage_source: UsageSource | None,
                ended: float) -> UsageEvent:  # fmt: skip
@@ -200,9 +201,12 @@ class CallHandle:
         else:
             source = usage_source or "provider"
             cost = PRICES.call_cost(head[1], head[2], f[1], usage, provider_cost, f[7])
+        tool, run_id, path, ctx, attempt = self._tail
+        raw = f[5]
         event: UsageEvent = _new(UsageEvent, (
-            id_of(self._n), *head, ended, usage, cost, status, source, f[1], self.is_async,
-            error_type, f[2], f[3], *self._tail, f[4], f[7], f[5], None,
+            id_of(self._n), *head, ended, usage, cost, status, source, f[1], self.is_async, error_type, f[2],
+            f[3], tool, run_id, path, ctx or EMPTY_CONTEXT, attempt, f[4], f[7],
+            MappingProxyType(raw) if type(raw) is dict else raw, None,
         ))  # fmt: skip
         return event
 
@@ -297,7 +301,8 @@ def record(
         new_id(), "manual", provider, model, "record", "record",
         now - duration_ms / 1000.0, now, usage, priced, status, usage_source, None, False, None, None, (),
         tool_name or _TOOL.get(), None if run is None else run.id, () if run is None else run.path,
-        _CTX.get(), 1, None, None, raw_usage, None if metadata is None else MappingProxyType(dict(metadata)),
+        _CTX.get() or EMPTY_CONTEXT, 1, None, None, raw_usage,
+        None if metadata is None else MappingProxyType(dict(metadata)),
     ))  # fmt: skip
     _after(event, run)
     return event

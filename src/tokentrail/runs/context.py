@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from .run import Run
 
 _RUN: ContextVar[Run | None] = ContextVar("tokentrail_run", default=None)
-_CTX: ContextVar[CallContext] = ContextVar("tokentrail_context", default=EMPTY_CONTEXT)
+# None when no ``context()`` is active: what a call keeps is then plain values the collector can skip
+_CTX: ContextVar[CallContext | None] = ContextVar("tokentrail_context", default=None)
 _TOOL: ContextVar[str | None] = ContextVar("tokentrail_tool", default=None)
 _resolvers: list[Callable[[], Run | None]] = []
 
@@ -44,7 +45,7 @@ def current_run() -> Run | None:
 
 
 def current_context() -> CallContext:
-    return _CTX.get()
+    return _CTX.get() or EMPTY_CONTEXT
 
 
 def _str_or_none(name: str, value: object) -> str | None:
@@ -62,7 +63,7 @@ def context(
     **more_tags: str,
 ) -> Iterator[CallContext]:
     """Annotate every call inside: nested contexts merge (inner values win, tags are combined)."""
-    outer = _CTX.get()
+    outer = _CTX.get() or EMPTY_CONTEXT
     merged_tags = {**outer.tags, **{str(k): str(v) for k, v in {**(tags or {}), **more_tags}.items()}}
     ctx = CallContext(
         agent=_str_or_none("agent", agent) or outer.agent,
@@ -82,7 +83,7 @@ def handoff(agent: str) -> CallContext:
     """Append ``agent`` to the handoff chain of the current context and make it the acting agent."""
     if not isinstance(agent, str) or not agent:
         raise TypeError(f"handoff takes an agent name (non-empty str), got {agent!r}")
-    outer = _CTX.get()
+    outer = _CTX.get() or EMPTY_CONTEXT
     ctx = CallContext(
         agent=agent,
         session_id=outer.session_id,

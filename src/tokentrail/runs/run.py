@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..ledger import Aggregates
+from ..ledger.aggregates import Owner
 from ..model import Cost, Totals, Usage, UsageEvent
 from .budget import Budget, BudgetState
 
@@ -32,14 +33,14 @@ class Run:
         parent: Run | None = None,
         budget: Budget | None = None,
         max_events: int | None = None,
-        sync: Callable[[], None] | None = None,
+        owner: Owner | None = None,
     ) -> None:
         self.id = run_id
         self.name = name
         self.tags: dict[str, str] = dict(tags or {})
         self.parent = parent
         self.path: tuple[str, ...] = (*parent.path, name) if parent else (name,)
-        self.agg = Aggregates(max_events, sync)  # sync: the ledger's fold, run before each read
+        self.agg = Aggregates(max_events, owner)  # owner: the ledger, which folds its queue before reads
         self.scopes: tuple[Aggregates, ...] = (self.agg, *parent.scopes) if parent else (self.agg,)
         self.budget = budget
         own = (BudgetState(budget, self.agg.total, f"run {name!r}", run_id),) if budget else ()

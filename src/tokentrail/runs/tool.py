@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ..model import UsageEvent
+from ..model import EMPTY_CONTEXT, UsageEvent
+from ..model.ids import new_id
 from .calls import _after
 from .context import _CTX, _TOOL, current_run
-from .tracker import TRACKER, new_id
+from .tracker import TRACKER
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,7 +88,8 @@ class tool:
             status=span.status,  # type: ignore[arg-type]
             usage_source="none", error_type=span.error_type, tool=self.name,
             run_id=None if run is None else run.id, run_path=() if run is None else run.path,
-            context=_CTX.get(), metadata={"arg_names": list(self.arg_names)} if self.arg_names else None,
+            context=_CTX.get() or EMPTY_CONTEXT,
+            metadata={"arg_names": list(self.arg_names)} if self.arg_names else None,
         )  # fmt: skip
         span.event = event
         _after(event, run)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import os
 import threading
-import time
 from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..ledger import Ledger
 from ..model import Accumulator, Cost, Totals, Usage, UsageEvent
+from ..model.ids import new_id
 from .budget import Budget, BudgetState
 from .run import Run
 
@@ -21,20 +20,6 @@ if TYPE_CHECKING:
     from ..report import Report
 
 MAX_RUNS = 10_000
-_PREFIX = f"{os.getpid():x}{int(time.time() * 1000) % 0xFFFFFF:06x}-"
-_ids = itertools.count(1)
-
-
-def new_id() -> str:
-    """A process-unique id, cheap enough for the hot path (no uuid4)."""
-    return _PREFIX + str(next(_ids))
-
-
-next_number = _ids.__next__  # a call takes a number; its id string is made when someone reads it
-
-
-def id_of(number: int) -> str:
-    return _PREFIX + str(number)
 
 
 class Tracker:
@@ -65,7 +50,7 @@ class Tracker:
             parent=parent,
             budget=budget,
             max_events=self.ledger.max_events,
-            sync=self.ledger.fold,
+            owner=self.ledger,
         )
         with self._lock:
             if len(self._runs) == self._runs.maxlen:
