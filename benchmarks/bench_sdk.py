@@ -218,11 +218,10 @@ def _null_open(handle: Any, provider: Any, model: Any, operation: str, method: s
 _NO_TAIL = (None, None, (), None, 1)
 
 
-def _null_settle(self: Any, read: Any, result: Any) -> None:
-    """Stands in for the core's ``settle``: reading the SDK's object is the hook's work; queueing and
+def _null_settled(self: Any, outcome: Any) -> None:
+    """Stands in for the core's ``settled``: reading the SDK's object is the hook's work; queueing and
     the event are the core's."""
     self.done = True
-    read(self, result)
 
 
 def best_of(
@@ -289,12 +288,12 @@ def hook_costs() -> dict[str, float]:
                                        settle=led.pending.clear)["on path"]  # fmt: skip
         finally:
             led.fold_at = fold_at
-        _call.open_call, _call.Call.settle = _null_open, _null_settle  # type: ignore[method-assign]
+        _call.open_call, _call.Call.settled = _null_open, _null_settled  # type: ignore[method-assign]
         try:
             calls["hook"] = best_of({"hook": lambda: wrapped(SYNC, ChatCompletion, options)}, 2000)["hook"]
         finally:
             _call.open_call = real_open
-            del _call.Call.settle  # the core's, inherited, again
+            del _call.Call.settled  # the core's, inherited, again
         streams = best_of({"iterate": iterate(chunks), "iterate1": iterate(chunks[:1]),
                            "relay": relay(chunks), "relay1": relay(chunks[:1])}, 200)  # fmt: skip
     tt.uninstrument()

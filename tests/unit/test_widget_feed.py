@@ -368,26 +368,18 @@ def test_threads_with_the_real_pump_keep_the_message_rate_and_exact_totals(feeds
     assert sum(r["calls"] for r in snaps[-1]["rows"]["cumulative"]) == 1800
 
 
-def test_hot_path_cost_is_small(feeds: list[Feed]) -> None:
+def test_a_burst_only_queues_on_the_recording_thread_and_one_tick_takes_it_all(feeds: list[Feed]) -> None:
+    """What each costs is measured by benchmarks/bench_widget.py (no timed assertions here)."""
     feed = Feed(None, pump=None)
     feeds.append(feed)
     event = tt.record(model="m", input_tokens=1, output_tokens=1)
-    spent, n = 0.0, 0
-    for _ in range(20):  # the pump drains the queue every 50 ms: measure in chunks, as it runs
-        started = time.perf_counter()
-        for _ in range(1000):
-            feed._on_usage(event)
-        spent += time.perf_counter() - started
-        n += 1000
-        feed._queue.clear()
-    assert spent / n * 1e6 < 2.0, f"{spent / n * 1e6:.2f} µs per event on the recording thread"
+    queued = len(feed._queue)
     for _ in range(20_000):
         feed._on_usage(event)
+    assert len(feed._queue) == queued + 20_000
     feed.connect(lambda m: None, lambda s: None)
-    started = time.perf_counter()
     feed.tick()
-    per_event_us = (time.perf_counter() - started) / 20_000 * 1e6
-    assert per_event_us < 8.0, f"{per_event_us:.2f} µs per event on the pump thread"
+    assert not feed._queue
 
 
 class FlakyFeed:

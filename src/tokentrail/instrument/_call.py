@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from ..model import EventKind
 from ..runs.budget import BudgetExceeded
-from ..runs.calls import CallHandle, open_call
+from ..runs.calls import CallHandle, open_call, unreadable
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
@@ -67,7 +67,10 @@ class Call(CallHandle):
     def finish_with(
         self, f: Fields, status: str = "ok", error_type: str | None = None, source: str | None = None
     ) -> None:
-        self.conclude(f, status, error_type, source if f[0] is None else None)  # type: ignore[arg-type]
+        if status == "ok" and f[0] is not None:
+            self.settled(f)
+        else:
+            self.conclude(f, status, error_type, source if f[0] is None else None)  # type: ignore[arg-type]
 
     # -- attempts ------------------------------------------------------------------------------------
     def attempt_failed(self, client: Any, response: Any) -> None:
@@ -128,7 +131,11 @@ class Call(CallHandle):
             if kind == RAW:
                 track(self, result)
                 return result
-            self.settle(adapter.readers[self.op], result)  # read now; counted now or at the next read
+            try:  # settle(), inlined: read now (the result is not kept); counted now or at the next read
+                outcome = adapter.readers[self.op](self, result)
+            except Exception as exc:
+                outcome = unreadable(result, exc)
+            self.settled(outcome)
         except Exception:
             warn_once("result accounting")
         return result

@@ -168,24 +168,31 @@ class CallHandle:
 
     def settle(self, read: Read, result: Any) -> None:
         """Finished with ``result``: ``read(self, result)`` gives the outcome now (the result is not
-        kept); the event is built at once if a subscriber or budget needs it, else at the next read."""
+        kept), then as ``settled``."""
+        if self.done:
+            return
+        try:
+            outcome = read(self, result)
+        except Exception as exc:
+            outcome = unreadable(result, exc)
+        self.settled(outcome)
+
+    def settled(self, outcome: Outcome) -> None:
+        """Finished, status ok, with ``outcome`` (a parsed result, a stream's end): the event is built
+        at once if a subscriber or budget needs it; else the call is queued, as a flat record when
+        usage came back, and its event is built only when someone reads the events."""
         if self.done:
             return
         self.done = True
         ended = _time()
-        try:
-            outcome = read(self, result)
-        except Exception as exc:
-            outcome = _unreadable(result, exc)
         run = self.run  # _eager(run), inlined:
         if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
             _count_now(self._event(outcome, "ok", None, None, ended), run)
         elif outcome[0] is None:  # no usage came back: its event says so, queued as it is
             _LEDGER.defer((self._event(outcome, "ok", None, None, ended), () if run is None else run.scopes))
-        else:  # the flat record of ledger/records.py (its layout): no event until someone reads it
+        else:  # the record of ledger/records.py (its layout): no event until someone reads it
             pending = _PENDING  # Ledger.defer, inlined
-            pending.append(((self._n, *self._head, ended, *outcome[0], outcome[6], outcome[1], self.is_async,
-                             outcome[2], outcome[3], *self._tail, outcome[4], outcome[7], outcome[5]),
+            pending.append(((self._n, self._head, ended, outcome, self._tail, self.is_async),
                             () if run is None else run.scopes))  # fmt: skip
             if len(pending) >= _LEDGER.fold_at:
                 _LEDGER.fold()
@@ -211,7 +218,7 @@ class CallHandle:
         return event
 
 
-def _unreadable(result: Any, exc: Exception) -> Outcome:
+def unreadable(result: Any, exc: Exception) -> Outcome:
     """A reader failed on ``result``: usage ``missing``, logged once per result type."""
     what = type(result).__name__
     if what not in _unreadable_types:
