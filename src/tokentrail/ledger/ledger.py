@@ -76,6 +76,20 @@ def _built_events(items: list[Any]) -> list[UsageEvent]:
         return out
 
 
+def _grouped(keys: list[Any], things: list[Any], pairs: list[Any]) -> dict[Any, tuple[list[Any], Scopes]]:
+    """``things`` (the pairs' firsts) by key, each group with its pairs' scopes (the key holds their
+    id); the usual batch (one run, one model) is one group, made without a loop."""
+    if keys and keys.count(keys[0]) == len(keys):
+        return {keys[0]: (things, pairs[0][1])}
+    groups: dict[Any, tuple[list[Any], Scopes]] = {}
+    for key, thing, pair in zip(keys, things, pairs):
+        found = groups.get(key)
+        if found is None:
+            groups[key] = found = ([], pair[1])
+        found[0].append(thing)
+    return groups
+
+
 class Ledger:
     """Process-wide store: session aggregates, the scopes an event belongs to, and the subscriber hub."""
 
@@ -166,15 +180,7 @@ class Ledger:
         firsts: list[CallRecord] = list(map(_FIRST, records))
         keys = list(zip(map(id, map(_SECOND, records)), map(KIND_PROVIDER_MODEL, map(HEAD, firsts)),
                         map(ANSWERED_TIER, map(OUTCOME, firsts)), map(TOOL, map(TAIL, firsts))))  # fmt: skip
-        groups: dict[tuple[Any, ...], tuple[list[CallRecord], Scopes]] = {}
-        if keys.count(keys[0]) == len(keys):  # one run, one model
-            groups[keys[0]] = (firsts, records[0][1])
-        else:
-            for key, (record, scopes) in zip(keys, records):
-                found = groups.get(key)
-                if found is None:
-                    groups[key] = found = ([], scopes)
-                found[0].append(record)
+        groups = _grouped(keys, firsts, records)
         unflat: list[Pair] = []
         session, extra, lazy = self.session, self.extra, self._lazy
         for (_, (kind, provider, model), (answered, tier), tool), (recs, scopes) in groups.items():
@@ -202,15 +208,7 @@ class Ledger:
         update per event per scope (the session keeps them: the caller extends it in order)."""
         ordered: list[UsageEvent] = list(map(_FIRST, pairs))
         keys = list(zip(map(id, map(_SECOND, pairs)), map(_GROUP_KEY, ordered)))
-        batches: dict[tuple[int, tuple[Any, ...]], tuple[list[UsageEvent], Scopes]] = {}
-        if keys and keys.count(keys[0]) == len(keys):  # the usual batch: one run, one model
-            batches[keys[0]] = (ordered, pairs[0][1])
-        else:
-            for key, (event, scopes) in zip(keys, pairs):
-                batch = batches.get(key)
-                if batch is None:
-                    batches[key] = batch = ([], scopes)
-                batch[0].append(event)
+        batches = _grouped(keys, ordered, pairs)
         session, extra = self.session, self.extra
         for (_, (kind, provider, answered, model, tool)), (events, scopes) in batches.items():
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
