@@ -21,21 +21,7 @@ from ..model import Accumulator, UsageEvent
 from ..pricing import PRICES
 from .aggregates import NO_MODEL, Aggregates
 from .hub import Hub
-from .records import (
-    ANSWERED_TIER,
-    ENDED,
-    HEAD,
-    KIND_PROVIDER_MODEL,
-    OUTCOME,
-    PROVIDER_COST,
-    STARTED,
-    TAIL,
-    TOKENS,
-    TOOL,
-    USAGE,
-    CallRecord,
-    built,
-)
+from .records import ENDED, GROUP_KEY, PROVIDER_COST, STARTED, TOKENS, CallRecord, built
 
 log = logging.getLogger("tokentrail")
 DEFAULT_MAX_EVENTS = 100_000
@@ -178,22 +164,19 @@ class Ledger:
         in C, one cost per group. Returns the records of groups without flat rates (unknown model,
         long-context tiers, provider-reported costs): they are added as events."""
         firsts: list[CallRecord] = list(map(_FIRST, records))
-        keys = list(zip(map(id, map(_SECOND, records)), map(KIND_PROVIDER_MODEL, map(HEAD, firsts)),
-                        map(ANSWERED_TIER, map(OUTCOME, firsts)), map(TOOL, map(TAIL, firsts))))  # fmt: skip
+        keys = list(zip(map(id, map(_SECOND, records)), map(GROUP_KEY, firsts)))
         groups = _grouped(keys, firsts, records)
         unflat: list[Pair] = []
         session, extra, lazy = self.session, self.extra, self._lazy
-        for (_, (kind, provider, model), (answered, tier), tool), (recs, scopes) in groups.items():
+        for (_, (kind, provider, answered, model, tool, tier)), (recs, scopes) in groups.items():
             rates = PRICES.flat_rates(provider, model, answered, tier)
             n = len(recs)
-            outcomes = list(map(OUTCOME, recs))
-            if rates is None or list(map(PROVIDER_COST, outcomes)).count(None) != n:
+            if rates is None or list(map(PROVIDER_COST, recs)).count(None) != n:
                 unflat.extend((record, scopes) for record in recs)
                 continue
             delta = Accumulator()
-            tokens: Any = tuple(map(sum, zip(*map(TOKENS, map(USAGE, outcomes)))))
-            took = sum(map(sub, map(ENDED, recs), map(STARTED, map(HEAD, recs)))) * 1000.0
-            delta.add_flat(n, took, tokens, rates)
+            tokens: Any = tuple(map(sum, zip(*map(TOKENS, recs))))
+            delta.add_flat(n, sum(map(sub, map(ENDED, recs), map(STARTED, recs))) * 1000.0, tokens, rates)
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
             session.absorb(group, delta, ())
             for scope in scopes:

@@ -190,9 +190,10 @@ class CallHandle:
             _count_now(self._event(outcome, "ok", None, None, ended), run)
         elif outcome[0] is None:  # no usage came back: its event says so, queued as it is
             _LEDGER.defer((self._event(outcome, "ok", None, None, ended), () if run is None else run.scopes))
-        else:  # the record of ledger/records.py (its layout): no event until someone reads it
+        else:  # the flat record of ledger/records.py (its layout): no event until someone reads it
             pending = _PENDING  # Ledger.defer, inlined
-            pending.append(((self._n, self._head, ended, outcome, self._tail, self.is_async),
+            pending.append(((self._n, *self._head, ended, *outcome[0], outcome[6], outcome[1], self.is_async,
+                             outcome[2], outcome[3], *self._tail, outcome[4], outcome[7], outcome[5]),
                             () if run is None else run.scopes))  # fmt: skip
             if len(pending) >= _LEDGER.fold_at:
                 _LEDGER.fold()
