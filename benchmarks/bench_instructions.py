@@ -131,7 +131,7 @@ def seeds() -> None:
 
 PHASES = {"SDK hook alone (core stubbed)": "tokentrail:hook",
           "+ core on the caller's path (up to the queue)": "tokentrail:caller",
-          "+ the fold: event, price, totals (= tokentrail)": "tokentrail"}  # fmt: skip
+          "+ the fold: records summed, priced, kept (= tokentrail)": "tokentrail"}  # fmt: skip
 
 
 def phases() -> None:
