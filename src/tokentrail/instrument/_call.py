@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from ..model import EventKind
 from ..runs.budget import BudgetExceeded
-from ..runs.calls import CallHandle, open_call, unreadable
+from ..runs.calls import CallHandle, open_call
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
@@ -131,11 +131,7 @@ class Call(CallHandle):
             if kind == RAW:
                 track(self, result)
                 return result
-            try:  # settle(), inlined: read now (the result is not kept); counted now or at the next read
-                outcome = adapter.readers[self.op](self, result)
-            except Exception as exc:
-                outcome = unreadable(result, exc)
-            self.settled(outcome)
+            self.settle(adapter.readers[self.op], result)  # read now; counted now or at the next read
         except Exception:
             warn_once("result accounting")
         return result

@@ -44,17 +44,13 @@ def chat_usage(u: Any) -> Usage:
     p = d.get("prompt_tokens_details")
     pd = p.__dict__ if p is not None else _EMPTY
     c = d.get("completion_tokens_details")
-    i, o = d.get("prompt_tokens") or 0, d.get("completion_tokens") or 0
-    k, w = pd.get("cached_tokens") or 0, pd.get("cache_write_tokens") or 0
-    r = (c.__dict__.get("reasoning_tokens") or 0) if c is not None else 0
-    if (
-        type(i) is type(o) is type(k) is type(w) is type(r) is int
-        and (i | o | k | w | r) >= 0
-        and k + w <= i
-        and r <= o
-    ):
-        return _new(Usage, (i, o, i + o, k, w, r))  # type: ignore[no-any-return]  # usage_of's fast path, inlined
-    return usage_of(i, o, k, w, r)
+    return usage_of(
+        d.get("prompt_tokens") or 0,
+        d.get("completion_tokens") or 0,
+        pd.get("cached_tokens") or 0,
+        pd.get("cache_write_tokens") or 0,
+        (c.__dict__.get("reasoning_tokens") or 0) if c is not None else 0,
+    )
 
 
 def responses_usage(u: Any) -> Usage:

@@ -174,7 +174,7 @@ class CallHandle:
         try:
             outcome = read(self, result)
         except Exception as exc:
-            outcome = unreadable(result, exc)
+            outcome = _unreadable(result, exc)
         self.settled(outcome)
 
     def settled(self, outcome: Outcome) -> None:
@@ -219,7 +219,7 @@ class CallHandle:
         return event
 
 
-def unreadable(result: Any, exc: Exception) -> Outcome:
+def _unreadable(result: Any, exc: Exception) -> Outcome:
     """A reader failed on ``result``: usage ``missing``, logged once per result type."""
     what = type(result).__name__
     if what not in _unreadable_types:
