@@ -75,9 +75,14 @@ class Aggregates:
             if acc is None:
                 acc = self.tools[tool] = Accumulator()
             acc.add(e)
-        self._events.append(e)
-        if self.lazy:
-            self.lazy += 1
+        self.keep((e,))
+
+    def keep(self, items: Sequence[Any], records: bool = False) -> None:
+        """Keep ``items`` (events, or flat records if ``records``): once a record is kept, everything
+        kept after it is counted in ``lazy``, the newest items the next read must look at."""
+        self._events.extend(items)
+        if records or self.lazy:
+            self.lazy += len(items)
 
     def absorb(self, group: Group, delta: Accumulator, events: Sequence[Any], records: bool = False) -> None:
         """Add a batch: ``delta`` is the sum of ``events`` (flat records if ``records``), which share one
@@ -93,9 +98,7 @@ class Aggregates:
             if acc is None:
                 acc = self.tools[tool] = Accumulator()
             acc.merge(delta)
-        self._events.extend(events)
-        if records or self.lazy:
-            self.lazy += len(events)
+        self.keep(events, records)
 
     def total(self) -> Accumulator:
         """Everything in this scope: the LLM calls (by model) plus the tool spans' count and time."""

@@ -13,9 +13,9 @@ import logging
 import threading
 import weakref
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter, sub
-from typing import Any
+from typing import Any, TypeVar
 
 from ..model import Accumulator, UsageEvent
 from ..pricing import PRICES
@@ -31,35 +31,36 @@ FOLD_AT = 256  # queued calls that trigger a fold by the caller: bounds memory, 
 
 Scopes = Sequence[Aggregates]
 Pair = tuple[Any, Scopes]  # (an event or a call's record, the run scopes it counts in)
+T = TypeVar("T")
 
 
-def _built_pairs(pairs: list[Pair]) -> list[tuple[UsageEvent, Scopes]]:
-    """``pairs`` with each record built into its event (a record that cannot be built is logged, not
-    counted: a bug in one must not lose the others)."""
+def _built_pair(pair: Pair) -> tuple[UsageEvent, Scopes]:
+    return built(pair[0]), pair[1]
+
+
+def _each(build: Callable[[Any], T], items: list[Any], after: str) -> list[T]:
+    """``build`` applied to each item; one that cannot be built is logged and left out (a bug in one
+    must not lose the others). ``after`` says what becomes of its totals."""
     try:
-        return [(built(thing), scopes) for thing, scopes in pairs]
-    except Exception:
-        out = []
-        for thing, scopes in pairs:
-            try:
-                out.append((built(thing), scopes))
-            except Exception:
-                log.exception("tokentrail: could not build the event of a finished call; it is not counted")
-        return out
-
-
-def _built_events(items: list[Any]) -> list[UsageEvent]:
-    """Kept records built into events for a reader (one that cannot be built is logged and left out)."""
-    try:
-        return list(map(built, items))
+        return list(map(build, items))
     except Exception:
         out = []
         for item in items:
             try:
-                out.append(built(item))
+                out.append(build(item))
             except Exception:
-                log.exception("tokentrail: could not build the event of a finished call (its totals count)")
+                log.exception("tokentrail: could not build the event of a finished call (%s)", after)
         return out
+
+
+def _built_pairs(pairs: list[Pair]) -> list[tuple[UsageEvent, Scopes]]:
+    """``pairs`` with each record built into its event, for the totals (one that fails is not counted)."""
+    return _each(_built_pair, pairs, "it is not counted")
+
+
+def _built_events(items: list[Any]) -> list[UsageEvent]:
+    """Kept records built into events for a reader (one that fails is left out; its totals count)."""
+    return _each(built, items, "its totals count")
 
 
 def _grouped(keys: list[Any], things: list[Any], pairs: list[Any]) -> dict[Any, tuple[list[Any], Scopes]]:
@@ -137,9 +138,7 @@ class Ledger:
             pairs = _built_pairs(items) if tuple in kinds else items
             ordered: list[UsageEvent] = list(map(_FIRST, pairs))
             self._add_events(pairs)
-            self.session._events.extend(ordered)
-            if self.session.lazy:
-                self.session.lazy += len(ordered)
+            self.session.keep(ordered)
             self.appended += len(ordered)
             return ordered
         if len(kinds) == 1:  # the usual batch: SDK calls only
@@ -152,10 +151,8 @@ class Ledger:
             pairs.extend(_built_pairs(unflat))
         if pairs:
             self._add_events(pairs)
-        session = self.session
-        session._events.extend(kept)  # records among them are built when the events are read
-        session.lazy += len(kept)
-        self._lazy.add(session)
+        self.session.keep(kept, True)  # records among them are built when the events are read
+        self._lazy.add(self.session)
         self.appended += len(kept)
         return []
 
