@@ -103,7 +103,7 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
         if extra:
             plain.update(extra)
             cost = extra_cost(u)
-        raw = plain  # shown read-only by the event; a dict of plain values the collector need not track
+        raw = plain  # the event shows it read-only (a MappingProxyType made when the event is built)
     if choices:
         first = choices[0]
         message = first.__dict__.get("message")
