@@ -57,6 +57,22 @@ def test_raw_responses_read_and_unread() -> None:
     assert [(e.status, e.usage_source) for e in run.events] == [("ok", "provider"), ("ok", "missing")]
 
 
+def test_a_response_parsed_later_is_counted_once() -> None:
+    unread = httpx2.Response(
+        200, headers={"content-type": "application/json"}, stream=Body([json.dumps(CHAT).encode()])
+    )
+    client = openai_client(Canned(unread))
+    create = client.chat.completions.with_streaming_response.create
+    with tt.track_usage() as run:
+        with create(model="gpt-4o-mini", messages=MSGS) as resp:
+            assert run.events == ()  # not read yet: it waits for parse()
+            assert resp.parse().usage.total_tokens == 2306
+            assert resp.parse().usage.total_tokens == 2306  # the SDK's cached parse: no second event
+        del resp
+    events = [(e.status, e.usage_source, e.usage.total_tokens) for e in run.events]
+    assert events == [("ok", "provider", 2306)]
+
+
 def test_streaming_response_parsed_to_a_stream() -> None:
     usage = {"prompt_tokens": 4, "completion_tokens": 2, "total_tokens": 6}
     client = openai_client(Canned(Body(sse(p.openai_chunks(["a", "b"], usage)))))

@@ -22,30 +22,36 @@ from tokentrail.instrument._patch import Registry
 OWNERS: list[tuple[type, str]] = [
     (oai_base.SyncAPIClient, "request"), (oai_base.AsyncAPIClient, "request"),
     (oai_base.SyncAPIClient, "_sleep_for_retry"), (oai_base.AsyncAPIClient, "_sleep_for_retry"),
-    (BaseAPIResponse, "_parse"), (LegacyAPIResponse, "_parse"),
     (chat_helpers.ChatCompletionStream, "close"), (chat_helpers.AsyncChatCompletionStream, "close"),
     (anthropic._base_client.SyncAPIClient, "request"), (anthropic._base_client.AsyncAPIClient, "request"),
-    (anthropic._response.BaseAPIResponse, "_parse"),
     (openai._response.APIResponse, "close"), (openai._response.AsyncAPIResponse, "close"),
     (anthropic._response.APIResponse, "close"), (anthropic._response.AsyncAPIResponse, "close"),
     (anthropic._base_client.SyncAPIClient, "_sleep_for_retry"),
     (threading.Thread, "start"), (threading.Thread, "_bootstrap_inner"), (ThreadPoolExecutor, "submit"),
 ]  # fmt: skip
 
+# watched per response handed to the user (an instance attribute), never on the class: the SDK's own
+# parse of every other call runs unwrapped
+UNTOUCHED: list[tuple[type, str]] = [
+    (BaseAPIResponse, "_parse"), (LegacyAPIResponse, "_parse"),
+    (anthropic._response.BaseAPIResponse, "_parse"),
+]  # fmt: skip
 
-def snapshot() -> list[Any]:
-    return [owner.__dict__.get(name) for owner, name in OWNERS]
+
+def snapshot(owners: list[tuple[type, str]] = OWNERS) -> list[Any]:
+    return [owner.__dict__.get(name) for owner, name in owners]
 
 
 def test_uninstrument_restores_the_original_function_objects() -> None:
-    before = snapshot()
-    assert all(f is not None for f in before)
+    before, untouched = snapshot(), snapshot(UNTOUCHED)
+    assert all(f is not None for f in before + untouched)
     ti.uninstrument()  # idempotent when nothing is patched
     tt.instrument()
     tt.instrument()
     assert ti.is_instrumented()
     during = snapshot()
     assert all(d is not b for d, b in zip(during, before))
+    assert snapshot(UNTOUCHED) == untouched
     assert all(d.__tokentrail_original__ is b for d, b in zip(during, before))
     tt.uninstrument()
     tt.uninstrument()

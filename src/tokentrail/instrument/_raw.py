@@ -1,4 +1,5 @@
-"""Raw responses (``with_raw_response``, ``with_streaming_response``): the user's object, untouched.
+"""Raw responses (``with_raw_response``, ``with_streaming_response``): the user's object as the SDK made
+it, with one private instance attribute (``_parse``) that watches its parse.
 
 A body already read is accounted at once; otherwise the call waits for ``parse()`` (which may give a
 stream, then watched), or is recorded with usage ``missing`` when the response is dropped unparsed.
@@ -36,6 +37,7 @@ def track(call: Call, response: Any) -> None:
         return
     _pending[id(response)] = call
     weakref.finalize(response, _dropped, id(response), call, http)
+    response._parse = _watched_parse(response)
 
 
 def _dropped(key: int, call: Call, http: Any) -> None:
@@ -79,13 +81,18 @@ def async_close(original: Any) -> Any:
     return close
 
 
-def wrap_parse(original: Any) -> Any:
-    """``_parse`` of the SDK's raw response classes: account the pending call with what was parsed."""
+def _watched_parse(response: Any) -> Any:
+    """``_parse`` for this one response (an instance attribute over the class's method): the pending
+    call is accounted with what was parsed. Only responses handed to the user get it, so the SDK's own
+    parse of every other call runs unwrapped. Holds the response weakly: no cycle delays its finalizer."""
+    original = type(response)._parse  # the SDKs' ``_parse(self, *, to)``
+    ref = weakref.ref(response)
 
-    def _parse(self: Any, *, to: Any = None, **kwargs: Any) -> Any:  # the SDKs' ``_parse(self, *, to)``
-        call = _pending.pop(id(self), None) if _pending else None
+    def _parse(*, to: Any = None, **kwargs: Any) -> Any:
+        self = ref()
+        call = _pending.pop(id(self), None)
         if call is None:
-            return original(self, to=to, **kwargs) if kwargs else original(self, to=to)
+            return original(self, to=to, **kwargs)
         try:
             result = original(self, to=to, **kwargs)
         except BaseException:

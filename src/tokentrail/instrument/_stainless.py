@@ -7,7 +7,7 @@ from typing import Any
 
 from ._call import Adapter
 from ._patch import Registry
-from ._raw import async_close, sync_close, wrap_parse
+from ._raw import async_close, sync_close
 from ._wrap import async_request, async_sleep, sync_request, sync_sleep
 
 
@@ -20,7 +20,7 @@ def optional_module(name: str) -> Any:
 
 
 def patch_client(registry: Registry, sdk: str, adapter: Adapter) -> None:
-    """Patch ``sdk``'s request and retry-sleep layer, and its raw responses' ``_parse``/``close``."""
+    """Patch ``sdk``'s request and retry-sleep layer, and its raw responses' ``close``."""
     top = importlib.import_module(sdk)
     base = importlib.import_module(f"{sdk}._base_client")
     adapter.stream_types = (top.Stream, top.AsyncStream)
@@ -34,9 +34,6 @@ def patch_client(registry: Registry, sdk: str, adapter: Adapter) -> None:
     if hasattr(base.SyncAPIClient, "_sleep_for_retry"):
         registry.patch(sdk, base.SyncAPIClient, "_sleep_for_retry", sync_sleep)
         registry.patch(sdk, base.AsyncAPIClient, "_sleep_for_retry", async_sleep)
-    for cls in adapter.raw_types:
-        if "_parse" in cls.__dict__:
-            registry.patch(sdk, cls, "_parse", wrap_parse)
     response = optional_module(f"{sdk}._response")
     for name, wrap in (("APIResponse", sync_close), ("AsyncAPIResponse", async_close)):
         owner = getattr(response, name, None)
