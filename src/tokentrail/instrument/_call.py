@@ -13,7 +13,7 @@ from ..runs.calls import CallHandle, open_call
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
-from ._provider import client_endpoint
+from ._provider import ENDPOINTS, learn_endpoint
 from ._raw import read_body, track
 from ._stream import AsyncStreamProxy, StreamProxy
 
@@ -50,19 +50,12 @@ class Call(CallHandle):
     reopens it with the next number, so each is finished exactly once into its own event)."""
 
     __slots__ = ("adapter", "asked", "base_url", "injected", "op", "stream")
-
-    def __init__(self, adapter: Adapter, client: Any, found: tuple[str, EventKind], options: Any,
-                 stream: bool, is_async: bool) -> None:  # fmt: skip
-        self.adapter = adapter
-        provider, self.base_url = client_endpoint(client, adapter.sdk)
-        data = options.json_data
-        model = data.get("model") if type(data) is dict else None
-        self.op = op = found[0]
-        self.stream = stream
-        self.injected = False
-        self.asked: tuple[dict[str, Any], Any] | None = None  # options' fields, the body the user wrote
-        open_call(self, provider, model if type(model) is str else None, op,
-                  "stream" if stream else "generate", is_async, found[1], 1)  # fmt: skip
+    adapter: Adapter
+    base_url: str
+    op: str  # the operation: chat, responses, ...
+    stream: bool
+    injected: bool  # stream_options.include_usage was added to the request
+    asked: tuple[dict[str, Any], Any] | None  # options' fields, the body the user wrote
 
     def finish_with(
         self, f: Fields, status: str = "ok", error_type: str | None = None, source: str | None = None
@@ -184,15 +177,39 @@ def _kind_of(adapter: Adapter, result: Any) -> int:
 
 
 def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: bool) -> Call | None:
-    """A ``Call`` if this request is an LLM call tokentrail records, else None (then pass it through)."""
+    """A started ``Call`` if this request is an LLM call tokentrail records, else None (pass it through)."""
     try:
         url = options.url
         found = adapter.operations.get(url)  # find_operation's usual case, inlined
-        if found is None and "?" in url:
+        if found is None:
+            if "?" not in url:
+                return None
             found = find_operation(adapter.operations, url)
-        return None if found is None else Call(adapter, client, found, options, stream, is_async)
+            if found is None:
+                return None
+        base = getattr(client, "_base_url", None)
+        if base is None:
+            base = client.base_url
+        endpoint = ENDPOINTS.get(id(base))  # (it, provider, text), learned once per base-URL object
+        if endpoint is None or endpoint[0] is not base:
+            endpoint = learn_endpoint(base, adapter.sdk)
+        data = options.json_data
+        model = data.get("model") if type(data) is dict else None
+        call: Call = _allocate(Call)
+        call.adapter = adapter
+        call.base_url = endpoint[2]
+        call.op = op = found[0]
+        call.stream = stream
+        call.injected = False
+        call.asked = None
+        open_call(call, endpoint[1], model if type(model) is str else None, op,
+                  "stream" if stream else "generate", is_async, found[1], 1)  # fmt: skip
+        return call
     except (BudgetExceeded, Warning):
         raise
     except Exception:
         warn_once("call start")
         return None
+
+
+_allocate = object.__new__

@@ -17,7 +17,7 @@ _HOSTS = {
     "api.x.ai": "xai",
 }
 _SUFFIXES = ((".azure.com", "azure"), (".azure-api.net", "azure"), (".openrouter.ai", "openrouter"))
-_endpoints: dict[int, tuple[object, str, str]] = {}  # id(base URL) -> (it, provider, text)
+ENDPOINTS: dict[int, tuple[object, str, str]] = {}  # id(a client's base URL) -> (it, provider, text)
 
 
 def provider_for_host(host: str, sdk: str) -> str:
@@ -31,21 +31,12 @@ def provider_for_host(host: str, sdk: str) -> str:
     return sdk
 
 
-def client_endpoint(client: Any, sdk: str) -> tuple[str, str]:
-    """``(provider, base_url)`` for an SDK client, cached per base-URL object (a dict hit per call)."""
-    url = getattr(client, "_base_url", None)
-    if url is None:
-        url = client.base_url
-    hit = _endpoints.get(id(url))
-    if hit is None or hit[0] is not url:
-        hit = _learn(url, sdk)
-    return hit[1], hit[2]
-
-
-def _learn(url: Any, sdk: str) -> tuple[object, str, str]:
+def learn_endpoint(url: Any, sdk: str) -> tuple[object, str, str]:
+    """``(url, provider, base URL text)`` for a client's base URL, cached by its id (``begin`` reads the
+    cache first: a dict hit per call)."""
     text = str(url).rstrip("/")
     host = getattr(url, "host", None) or text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    if len(_endpoints) > 1024:
-        _endpoints.clear()
-    _endpoints[id(url)] = hit = (url, provider_for_host(str(host), sdk), text)
+    if len(ENDPOINTS) > 1024:
+        ENDPOINTS.clear()
+    ENDPOINTS[id(url)] = hit = (url, provider_for_host(str(host), sdk), text)
     return hit

@@ -38,21 +38,6 @@ _EMPTY: dict[str, Any] = {}
 _new = tuple.__new__
 
 
-def chat_usage(u: Any) -> Usage:
-    """Chat/completions/embeddings usage: prompt tokens include cached ones, completion includes reasoning."""
-    d = u.__dict__
-    p = d.get("prompt_tokens_details")
-    pd = p.__dict__ if p is not None else _EMPTY
-    c = d.get("completion_tokens_details")
-    return usage_of(
-        d.get("prompt_tokens") or 0,
-        d.get("completion_tokens") or 0,
-        pd.get("cached_tokens") or 0,
-        pd.get("cache_write_tokens") or 0,
-        (c.__dict__.get("reasoning_tokens") or 0) if c is not None else 0,
-    )
-
-
 def responses_usage(u: Any) -> Usage:
     d = u.__dict__
     i = d.get("input_tokens_details")
@@ -86,24 +71,31 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
     choices = d.get("choices") or ()
     usage = raw = cost = None
     if u is not None:
+        # the usage read and copied in one pass over this one known shape (prompt tokens include cached
+        # ones, completion tokens include reasoning); the generic walk (usage_copy) costs ~8k
+        # instructions a call more on the hot path; a test checks the two give the same copy
+        ud = u.__dict__
+        raw = dict(ud)  # the event shows it read-only (a MappingProxyType made when the event is built)
+        p, c = ud.get("prompt_tokens_details"), ud.get("completion_tokens_details")
+        pd = cd = _EMPTY
+        if p is not None:
+            raw["prompt_tokens_details"] = pd = dict(p.__dict__)
+        if c is not None:
+            raw["completion_tokens_details"] = cd = dict(c.__dict__)
         try:  # checked_usage, inlined: the provider is only read on the slow path
-            usage = chat_usage(u)
+            usage = usage_of(
+                ud.get("prompt_tokens") or 0,
+                ud.get("completion_tokens") or 0,
+                pd.get("cached_tokens") or 0,
+                pd.get("cache_write_tokens") or 0,
+                cd.get("reasoning_tokens") or 0,
+            )
         except (TypeError, ValueError, AttributeError):
             usage = normalized_usage(u, call.provider)
-        # usage_copy for this one known shape, spelled out: the generic walk costs ~8k instructions
-        # a call more on the hot path; a test checks the two give the same copy
-        ud = u.__dict__
-        plain = dict(ud)
-        p, c = ud.get("prompt_tokens_details"), ud.get("completion_tokens_details")
-        if p is not None:
-            plain["prompt_tokens_details"] = dict(p.__dict__)
-        if c is not None:
-            plain["completion_tokens_details"] = dict(c.__dict__)
         extra = getattr(u, "__pydantic_extra__", None)
         if extra:
-            plain.update(extra)
+            raw.update(extra)
             cost = extra_cost(u)
-        raw = plain  # the event shows it read-only (a MappingProxyType made when the event is built)
     if choices:
         first = choices[0]
         message = first.__dict__.get("message")
