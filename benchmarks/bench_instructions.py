@@ -1,18 +1,20 @@
 """Instructions per SDK call, counted by valgrind (cachegrind): bare vs tokentrail vs the OTel peer.
 
-Wall and CPU times on a shared 2-core VM drift by ±10% between runs; instruction counts barely move
-(run without address-space randomization, identical runs agree to a few instructions), so this is
-the steady measure of what each tracker adds to one call.
-Each configuration runs in its own process with 0, N, 2N and 3N calls after the same warm-up; the
-per-call count is the slope of a least-squares line through the four totals (start-up, imports and
-warm-up cancel out; the collector's runs average out). Two processes run at once. Builds of different
-code still differ by up to ~13k instructions per plain call with where their objects land (allocator
-paths, method-cache misses), with the same Python work.
+Wall and CPU times on a shared 2-core VM drift by ±10% between runs; instruction counts do not
+(run without address-space randomization, identical runs agree to a few instructions). But one
+process's count still depends on where things landed: CPython's method cache (4,096 entries, indexed
+by a type's version tag and the address of the attribute name) and its allocator. Moving them (other
+code, other imports) moves tokentrail's count by up to ±9k per plain call and ±150k per stream with
+the same Python work. So each configuration runs under several layouts (``LAYOUTS``: a prelude that
+shifts heap addresses and type version tags before anything is imported) and the table gives the
+mean, with the spread.
+Per layout, the per-call count is the difference between a process that makes N calls after the
+warm-up and one that makes none (start-up, imports and warm-up cancel out). Two processes run at once.
 
 Then a plain call's overhead by phase (the SDK hook alone, the core up to its queue, the batched
-fold), and the plain call under other hash seeds.
+fold), and the plain call per layout.
 
-Run: .venv/bin/python benchmarks/bench_instructions.py   (needs valgrind; prints three tables)
+Run: .venv/bin/python benchmarks/bench_instructions.py   (needs valgrind; ~20 minutes; prints three tables)
 """
 
 from __future__ import annotations
@@ -30,7 +32,16 @@ HERE = Path(__file__).parent
 SCENARIOS = {"plain call": ("plain", 200), "50-chunk stream": ("stream", 20)}
 CONFIGS = ("bare", "tokentrail", "otel-openai-v2")
 
+LAYOUTS = (0, 1, 2, 3)
+
+# Runs first in every child: layout k shifts heap addresses (objects kept alive) and type version tags
+# (classes whose attributes are looked up) by an amount that grows with k (no braces: CHILD is a format).
 CHILD = r"""
+import os as _os
+_k = int(_os.environ.get("TT_LAYOUT", "0"))
+_shift = [bytearray(_k * 4099), [object() for _ in range(_k * 97)]]
+for _t in [type("_Shift%d" % _i, (), dict()) for _i in range(_k * 37)]:
+    getattr(_t, "_x", None)
 import gc
 import sys
 sys.path.insert(0, {here!r})
@@ -69,13 +80,14 @@ b.check_no_errors()
 NO_ASLR = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
 
 
-def instructions(config: str, scenario: str, n: int, seed: int = 0) -> int:
+def instructions(config: str, scenario: str, n: int, layout: int = 0) -> int:
     """Total instructions of one child process (valgrind's ``I refs``)."""
     code = CHILD.format(here=str(HERE))
     out = subprocess.run(
         [*NO_ASLR, "valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
          sys.executable, "-c", code, config, scenario, str(n)],
-        capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True,
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0", "TT_LAYOUT": str(layout)},
     )  # fmt: skip
     found = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if found is None:
@@ -83,52 +95,42 @@ def instructions(config: str, scenario: str, n: int, seed: int = 0) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def per_call(config: str, scenario: str, n: int, pool: ThreadPoolExecutor, seed: int = 0) -> float:
-    """Least-squares slope of total instructions over 0, n, 2n and 3n calls."""
-    xs = [0, n, 2 * n, 3 * n]
-    ys = list(pool.map(lambda k: instructions(config, scenario, k, seed), xs))
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+def per_layout(configs: tuple[str, ...], scenario: str, n: int) -> dict[str, list[float]]:
+    """Instructions per call of each configuration under each layout: (N calls - none) / N."""
+    jobs = [(c, layout, k) for layout in LAYOUTS for c in configs for k in (0, n)]
+    with ThreadPoolExecutor(2) as pool:
+        totals = dict(zip(jobs, pool.map(lambda j: instructions(j[0], scenario, j[2], j[1]), jobs)))
+    return {c: [(totals[(c, layout, n)] - totals[(c, layout, 0)]) / n for layout in LAYOUTS] for c in configs}
+
+
+def added(per: dict[str, list[float]], config: str) -> list[float]:
+    """What ``config`` adds to a bare call, layout by layout."""
+    return [ours - bare for ours, bare in zip(per[config], per["bare"])]
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
 
 
 def main() -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install -y valgrind): skipped")
         return 0
-    print(f"{'scenario':<18}" + "".join(f"{c + ' instr/call':>28}" for c in CONFIGS) + f"{'peer/ours':>11}")
+    print(f"mean of {len(LAYOUTS)} layouts; added: mean [min, max] over the layouts")
+    print(f"{'scenario':<18}{'bare instr/call':>17}" + "".join(f"{c + ' added':>36}" for c in CONFIGS[1:])
+          + f"{'peer/ours':>11}")  # fmt: skip
     for name, (scenario, n) in SCENARIOS.items():
-        with ThreadPoolExecutor(2) as pool:
-            per = {c: per_call(c, scenario, n, pool) for c in CONFIGS}
-        bare = per["bare"]
-        cells = [f"{per['bare']:>28,.0f}"]
+        per = per_layout(CONFIGS, scenario, n)
+        bare = mean(per["bare"])
+        cells = []
         for c in CONFIGS[1:]:
-            cells.append(f"{per[c]:>18,.0f} (+{per[c] - bare:,.0f}, {per[c] / bare:.4f})")
-        ours, peer = per["tokentrail"] - bare, per["otel-openai-v2"] - bare
-        print(f"{name:<18}" + "".join(f"{c:>28}" for c in cells) + f"{peer / ours:>10.1f}x")
+            extra = added(per, c)
+            spread = f"[{min(extra):,.0f}, {max(extra):,.0f}]"
+            cells.append(f"+{mean(extra):,.0f} {spread} {1 + mean(extra) / bare:.4f}")
+        ratio = mean(added(per, "otel-openai-v2")) / mean(added(per, "tokentrail"))
+        print(f"{name:<18}{bare:>17,.0f}" + "".join(f"{c:>36}" for c in cells) + f"{ratio:>10.1f}x")
     phases()
-    seeds()
     return 0
-
-
-SEEDS = (0, 1, 2)
-
-
-def seeds() -> None:
-    """The plain call again under other hash seeds (they decide dict probe sequences in the SDK and in
-    us): a check that a build's count does not hang on one seed's luck (in session 5 they moved it by
-    under 1k). The median is printed."""
-    print("\nplain call under other hash seeds (PYTHONHASHSEED; 0 is the table above)")
-    extra: list[tuple[float, float]] = []  # (added, bare) per seed
-    with ThreadPoolExecutor(2) as pool:
-        for seed in SEEDS:
-            bare = per_call("bare", "plain", 100, pool, seed)
-            ours = per_call("tokentrail", "plain", 100, pool, seed)
-            extra.append((ours - bare, bare))
-            print(
-                f"  seed {seed}: bare {bare:>12,.0f}  tokentrail +{ours - bare:>8,.0f}  ({ours / bare:.4f})"
-            )
-    mid, bare = sorted(extra)[len(extra) // 2]
-    print(f"  median: +{mid:,.0f} ({1 + mid / bare:.4f} of a bare call)")
 
 
 PHASES = {"SDK hook alone (core stubbed)": "tokentrail:hook",
@@ -137,15 +139,20 @@ PHASES = {"SDK hook alone (core stubbed)": "tokentrail:hook",
 
 
 def phases() -> None:
-    """Where a plain call's overhead goes, cumulatively: each row adds one phase to the one above."""
-    with ThreadPoolExecutor(2) as pool:
-        bare = per_call("bare", "plain", 200, pool)
-        rows = {name: per_call(config, "plain", 200, pool) - bare for name, config in PHASES.items()}
-    print(f"\nplain call by phase (instructions over bare {bare:,.0f}; each row includes the rows above)")
+    """Where a plain call's overhead goes, cumulatively (each row adds one phase to the one above),
+    then what the whole adds under each layout."""
+    per = per_layout(("bare", *PHASES.values()), "plain", 200)
+    bare = mean(per["bare"])
+    print(f"\nplain call by phase (instructions over bare {bare:,.0f}, mean of the layouts; each row includes"
+          " the rows above)")  # fmt: skip
     before = 0.0
-    for name, extra in rows.items():
-        print(f"  {name:<50}{extra:>10,.0f}  (+{extra - before:,.0f})")
+    for name, config in PHASES.items():
+        extra = mean(added(per, config))
+        print(f"  {name:<58}{extra:>10,.0f}  (+{extra - before:,.0f})")
         before = extra
+    print("\nplain call per layout")
+    for layout, b, extra in zip(LAYOUTS, per["bare"], added(per, "tokentrail")):
+        print(f"  layout {layout}: bare {b:>12,.0f}  tokentrail +{extra:>8,.0f}  ({1 + extra / b:.4f})")
 
 
 if __name__ == "__main__":
