@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import warnings
 
 import pytest
@@ -16,26 +15,28 @@ import tokentrail as tt
 def test_raising_handler_and_slow_async_handler(caplog: pytest.LogCaptureFixture) -> None:
     async_seen: list[str] = []
     loop_threads: set[int] = set()
+    gate = threading.Event()  # closed while the records are made: a record() that waited would hang
 
     def always_fails(event: tt.UsageEvent) -> None:
         raise RuntimeError("handler bug")
 
     async def slow(event: tt.UsageEvent) -> None:
         loop_threads.add(threading.get_ident())
+        while not gate.is_set():
+            await asyncio.sleep(0.005)
         await asyncio.sleep(0.05)
         async_seen.append(event.id)
 
     tt.configure(handlers=[always_fails, slow])
     with caplog.at_level(logging.ERROR, logger="tokentrail"), tt.track_usage("r") as run:
-        started = time.perf_counter()
         events = [
             tt.record(model="gpt-4o", provider="openai", input_tokens=5, output_tokens=5) for _ in range(200)
         ]
-        elapsed = time.perf_counter() - started
     assert all(isinstance(e, tt.UsageEvent) for e in events)
     assert run.calls == 200 and run.usage.total_tokens == 2000
-    # the slow handler does not hold up record(): 200 records took far less than 200 x 50 ms
-    assert elapsed < 2.0
+    # every record() returned while the async handler could not finish a single event: none waited
+    assert async_seen == []
+    gate.set()
     errors = [r for r in caplog.records if "handler bug" in r.getMessage()]
     assert len(errors) == 1
     assert tt.tracker().ledger.hub.runner.flush(timeout=10)
