@@ -1,0 +1,83 @@
+"""Bytecodes tokentrail adds to an SDK call, counted with ``sys.settrace`` opcode events.
+
+Instruction counts (``bench_instructions.py``) say what a call costs, but they move by several
+thousand with where a process's objects and types landed. The number of bytecodes a call runs does
+not: it is exact and the same on every machine, so a change to the Python work on the hot path shows
+here to the bytecode, by function, in seconds. It says nothing about what C code costs (allocation,
+the collector, the SDK's parsing); valgrind does.
+
+Run: .venv/bin/python benchmarks/bench_bytecodes.py   (prints bytecodes and Python calls per call)
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import bench_sdk as b
+
+import tokentrail as tt
+
+N = 50  # calls counted per scenario; the batched fold runs in the counted region (the totals are read)
+
+
+def counted(fn: Callable[[], Any], settle: Callable[[], Any]) -> tuple[Counter[str], Counter[str]]:
+    """Bytecodes and Python calls per call of ``fn``, by function (``module:name``)."""
+    ops: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+
+    def trace(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        code = frame.f_code
+        key = f"{code.co_filename.rsplit('/site-packages/', 1)[-1].rsplit('/src/', 1)[-1]}:{code.co_name}"
+        if event == "opcode":
+            ops[key] += 1
+        elif event == "call":
+            calls[key] += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        for _ in range(N):
+            fn()
+        settle()
+    finally:
+        sys.settrace(None)
+    return ops, calls
+
+
+def main() -> int:
+    scenarios = {"plain call": b.plain, "50-chunk stream": b.stream}
+    bare: dict[str, tuple[Counter[str], Counter[str]]] = {}
+    for name, fn in scenarios.items():
+        fn()  # warm: first-call caches
+        bare[name] = counted(fn, lambda: None)
+    tt.instrument()
+    with tt.track_usage("bench") as run:
+        print(f"{'scenario':<18}{'bare bytecodes':>16}{'added':>10}{'bare calls':>12}{'added':>8}")
+        rows = []
+        for name, fn in scenarios.items():
+            fn()
+            _ = run.usage  # warm: the first fold resolves the model's rates (genai-prices is loaded)
+            ops, calls = counted(fn, lambda: run.usage)
+            bare_ops, bare_calls = bare[name]
+            added = (sum(ops.values()) - sum(bare_ops.values())) / N
+            added_calls = (sum(calls.values()) - sum(bare_calls.values())) / N
+            print(f"{name:<18}{sum(bare_ops.values()) / N:>16,.0f}{added:>+10,.0f}"
+                  f"{sum(bare_calls.values()) / N:>12,.0f}{added_calls:>+8,.1f}")  # fmt: skip
+            ours = Counter({k: v for k, v in ops.items() if k.startswith("tokentrail/")})
+            rows.append((name, ours, calls))
+    tt.uninstrument()
+    b.check_no_errors()
+    for name, ours, calls in rows:
+        print(f"\n{name}: tokentrail's functions, bytecodes (and calls) per call")
+        for key, count in ours.most_common(12):
+            print(f"  {count / N:>8,.1f}  ({calls[key] / N:>5.2f})  {key}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
