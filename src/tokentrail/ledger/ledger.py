@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter, sub
 from typing import Any, TypeVar
 
-from ..model import Accumulator, UsageEvent
+from ..model import Accumulator, Usage, UsageEvent
 from ..pricing import PRICES
 from .aggregates import NO_MODEL, Aggregates
 from .hub import Hub
@@ -166,14 +166,16 @@ class Ledger:
         unflat: list[Pair] = []
         session, extra, lazy = self.session, self.extra, self._lazy
         for (_, (kind, provider, answered, model, tool, tier)), (recs, scopes) in groups.items():
-            rates = PRICES.flat_rates(provider, model, answered, tier)
             n = len(recs)
-            if rates is None or list(map(PROVIDER_COST, recs)).count(None) != n:
+            cost = None
+            if list(map(PROVIDER_COST, recs)).count(None) == n:
+                usage = Usage(*map(sum, zip(*map(TOKENS, recs))))
+                cost = PRICES.flat_cost(provider, model, answered, tier, usage)
+            if cost is None:
                 unflat.extend((record, scopes) for record in recs)
                 continue
             delta = Accumulator()
-            tokens: Any = tuple(map(sum, zip(*map(TOKENS, recs))))
-            delta.add_flat(n, sum(map(sub, map(ENDED, recs), map(STARTED, recs))) * 1000.0, tokens, rates)
+            delta.add_flat(n, sum(map(sub, map(ENDED, recs), map(STARTED, recs))) * 1000.0, usage, cost)
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
             session.absorb(group, delta, ())
             for scope in scopes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter, sub
 
+from .cost import Cost
 from .event import UsageEvent
 from .usage import Usage
 
@@ -140,28 +141,21 @@ class Accumulator:
             self.cost_cached += c_cached
             self.cost_cache_write += c_write
 
-    def add_flat(self, calls: int, duration_ms: float, tokens: tuple[int, int, int, int, int],
-                 rates: tuple[float, float, float, float, float]) -> None:  # fmt: skip
-        """Add ``calls`` ok calls at one set of per-token rates, from their summed (input, output,
-        cached, cache write, reasoning) counts: each kind of token at its rate, as for one call."""
-        i, o, c, w, r = tokens
+    def add_flat(self, calls: int, duration_ms: float, usage: Usage, cost: Cost) -> None:
+        """Add ``calls`` ok calls whose summed ``usage`` was priced once, as ``cost``."""
         self.calls += calls
         self.duration_ms += duration_ms
-        self.input += i
-        self.output += o
-        self.cached += c
-        self.cache_write += w
-        self.reasoning += r
-        inp = (i - c - w) * rates[0]
-        cached = c * rates[2]
-        write = w * rates[3]
-        out = (o - r) * rates[1] + r * rates[4]
+        self.input += usage[0]
+        self.output += usage[1]
+        self.cached += usage[3]
+        self.cache_write += usage[4]
+        self.reasoning += usage[5]
         self.priced += calls
-        self.cost += inp + cached + write + out
-        self.cost_input += inp
-        self.cost_output += out
-        self.cost_cached += cached
-        self.cost_cache_write += write
+        self.cost += cost[4]
+        self.cost_input += cost[0]
+        self.cost_output += cost[1]
+        self.cost_cached += cost[2]
+        self.cost_cache_write += cost[3]
 
     def merge(self, other: Accumulator) -> None:
         self.calls += other.calls

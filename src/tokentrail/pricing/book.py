@@ -202,14 +202,20 @@ class PriceBook:
                 return self.cost(model or response_model, provider, usage, provider_cost, service_tier)
         return _priced(entry, usage, provider_cost)
 
-    def flat_rates(
-        self, provider: str | None, model: str | None, response_model: str | None, service_tier: str | None
-    ) -> PerToken | None:
-        """USD per token of the calls ``call_cost`` prices with one product per kind of token (a known
-        price without long-context tiers), so a group's cost is its summed counts times these; else None."""
+    def flat_cost(
+        self,
+        provider: str | None,
+        model: str | None,
+        response_model: str | None,
+        service_tier: str | None,
+        usage: Usage,
+    ) -> Cost | None:
+        """What ``call_cost`` would charge for ``usage`` summed over calls that share these names, when
+        that is one product per kind of token (a known price without long-context tiers, no provider
+        cost): a batch is priced once, by the same arithmetic as one call. Else None."""
         key = (provider, model, response_model, service_tier)
         entry = self._answered.get(key) or self._answered_entry(key)
-        return None if entry is None or entry[2] else entry[1]
+        return None if entry is None or entry[2] else _priced(entry, usage, None)
 
     def _answered_entry(self, key: tuple[str | None, str | None, str | None, str | None]) -> _Entry | None:
         provider, model, response_model, tier = key
