@@ -180,3 +180,19 @@ def test_an_older_request_signature_is_forwarded_whole() -> None:
         (ChatCompletion, None, False, None),
     ]
     assert run.calls == 3 and run.usage.input_tokens == 3 * CHAT["usage"]["prompt_tokens"]
+
+
+def test_a_request_path_with_a_query_is_recognised_by_its_path() -> None:
+    from openai._models import FinalRequestOptions
+
+    from tokentrail.instrument._call import begin
+    from tokentrail.instrument.openai import ADAPTER
+
+    client = openai_client(Canned(CHAT))
+    body = {"model": "gpt-4o-mini", "messages": MSGS}
+    chat = FinalRequestOptions.construct(method="post", url="/chat/completions?api-version=1", json_data=body)
+    models = FinalRequestOptions.construct(method="get", url="/models?limit=5")
+    with tt.track_usage() as run:
+        call = begin(ADAPTER, client, chat, False, False)
+        assert call is not None and (call.operation, call.model, call.run) == ("chat", "gpt-4o-mini", run)
+        assert begin(ADAPTER, client, models, False, False) is None  # not an LLM call: passed through

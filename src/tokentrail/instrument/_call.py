@@ -151,14 +151,6 @@ class Call(CallHandle):
         return proxy(stream, watcher, end)
 
 
-def find_operation(operations: Mapping[str, tuple[str, EventKind]], url: str) -> tuple[str, EventKind] | None:
-    """What the request to ``url`` (a path, maybe with a query) is, from an SDK's table; None: not ours."""
-    found = operations.get(url)
-    if found is None and "?" in url:
-        found = operations.get(url.split("?", 1)[0])
-    return found
-
-
 PARSED, STREAM, RAW = 0, 1, 2
 _KINDS: dict[type, int] = {}  # result type -> what it is, learned once per type
 
@@ -180,11 +172,11 @@ def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: b
     """A started ``Call`` if this request is an LLM call tokentrail records, else None (pass it through)."""
     try:
         url = options.url
-        found = adapter.operations.get(url)  # find_operation's usual case, inlined
+        found = adapter.operations.get(url)  # a request path, maybe with a query
         if found is None:
             if "?" not in url:
                 return None
-            found = find_operation(adapter.operations, url)
+            found = adapter.operations.get(url.split("?", 1)[0])
             if found is None:
                 return None
         base = getattr(client, "_base_url", None)
