@@ -6,6 +6,7 @@ its own event), endpoints that refuse ``stream_options``, and OpenRouter's repor
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,6 @@ from support.replay import ReplayServer, error_reply, json_reply, sse_reply
 import tokentrail as tt
 import tokentrail.instrument as ti
 from tokentrail.instrument._fields import usage_copy
-from tokentrail.instrument._wrap import SYNC_CALLS
 
 pytestmark = pytest.mark.usefixtures("instrumented")
 MSGS = [{"role": "user", "content": "Hi"}]
@@ -133,7 +133,6 @@ def test_every_retry_attempt_is_an_event(replay: ReplayServer) -> None:
     with tt.track_usage() as failed, pytest.raises(openai.InternalServerError, match="still down"):
         oai(replay, retries=1).chat.completions.create(model="o3-mini", messages=MSGS)
     assert [(e.attempt, e.status) for e in failed.events] == [(1, "error"), (2, "error")]
-    assert SYNC_CALLS == {}  # the per-thread slot retries look in is cleared, even when the call raised
 
 
 def test_retries_on_concurrent_threads_stay_with_their_own_call(replay: ReplayServer) -> None:
@@ -147,7 +146,7 @@ def test_retries_on_concurrent_threads_stay_with_their_own_call(replay: ReplaySe
     ok = [e for e in events if e.status == "ok"]
     assert len(ok) == 4 and [e.error_type for e in events if e.status == "error"] == ["RateLimitError"] * 4
     assert sum(e.attempt - 1 for e in ok) == 4  # each failed attempt was counted by its own call's retry
-    assert len({e.id for e in events}) == 8 and SYNC_CALLS == {}
+    assert len({e.id for e in events}) == 8
 
 
 async def test_async_retries_and_anthropic_overloaded(replay: ReplayServer) -> None:
@@ -160,6 +159,21 @@ async def test_async_retries_and_anthropic_overloaded(replay: ReplayServer) -> N
         await client.messages.create(model="claude-sonnet-4-6", messages=MSGS, max_tokens=400)
     assert [(e.attempt, e.status, e.error_type, e.is_async) for e in run.events] == [
         (1, "error", "OverloadedError", True), (2, "ok", None, True)]  # fmt: skip
+
+
+async def test_retries_on_concurrent_tasks_stay_with_their_own_call(replay: ReplayServer) -> None:
+    # the async retry sleep finds its call up the chain of awaiting coroutines, not in a shared slot
+    replay.script(*[error_reply(429, "rate limited") for _ in range(4)],
+                  *[json_reply(p.openai_chat(p.REASONING_USAGE)) for _ in range(4)])  # fmt: skip
+    client = openai.AsyncOpenAI(base_url=replay.openai_base_url, api_key="sk-test", max_retries=4, timeout=10)
+    async with client, tt.track_usage() as run:
+        calls = [client.chat.completions.create(model="o3-mini", messages=MSGS) for _ in range(4)]
+        await asyncio.gather(*calls)
+    events = run.events
+    ok = [e for e in events if e.status == "ok"]
+    assert len(ok) == 4 and [e.error_type for e in events if e.status == "error"] == ["RateLimitError"] * 4
+    assert sum(e.attempt - 1 for e in ok) == 4 and len({e.id for e in events}) == 8
+    assert all(e.is_async for e in events) and run.usage.total_tokens == 4 * 2306
 
 
 @pytest.mark.parametrize("status,body", [(400, p.MISTRAL_STREAM_OPTIONS_400), (422, p.STREAM_OPTIONS_422)])

@@ -11,14 +11,14 @@ import pytest
 
 import tokentrail as tt
 from tokentrail.ledger.ledger import FOLD_AT
-from tokentrail.model import Accumulator, Outcome
+from tokentrail.model import Accumulator, Outcome, outcome
 from tokentrail.runs.calls import start_call
 
 LEDGER = tt.tracker().ledger
 
 
 def _outcome(handle: object, result: dict[str, Any]) -> Outcome:
-    return Outcome(tt.Usage(result["in"], result["out"]), result["model"], "stop", (), result["id"])
+    return outcome(tt.Usage(result["in"], result["out"]), result["model"], "stop", (), result["id"])
 
 
 def test_a_settled_call_waits_in_the_queue_and_counts_when_read() -> None:

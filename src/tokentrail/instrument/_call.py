@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from typing import Any, Protocol
 
 from ..model import EventKind
 from ..runs.budget import BudgetExceeded
-from ..runs.calls import CallHandle, open_call
+from ..runs.calls import CallHandle, open_call, unreadable
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
@@ -18,7 +17,6 @@ from ._raw import read_body, track
 from ._stream import AsyncStreamProxy, StreamProxy
 
 Reader = Callable[["Call", Any], Fields]
-CURRENT: ContextVar[Call | None] = ContextVar("tokentrail_sdk_call", default=None)
 
 
 class Watcher(Protocol):
@@ -124,7 +122,11 @@ class Call(CallHandle):
             if kind == RAW:
                 track(self, result)
                 return result
-            self.settle(adapter.readers[self.op], result)  # read now; counted now or at the next read
+            try:  # settle(), inlined: read now (the result is not kept); counted now or at the next read
+                outcome = adapter.readers[self.op](self, result)
+            except Exception as exc:
+                outcome = unreadable(result, exc)
+            self.settled(outcome)
         except Exception:
             warn_once("result accounting")
         return result

@@ -8,9 +8,8 @@ from typing import Any
 
 from ..model import NO_OUTCOME, Outcome, Usage, normalize_usage
 
-Fields = Outcome  # the core's name for what a finished call reported
+Fields = Outcome  # the core's name for what a finished call reported (positions: model/outcome.py)
 NO_FIELDS = NO_OUTCOME
-_new = tuple.__new__
 
 
 def usage_copy(usage: Any) -> Mapping[str, Any]:
@@ -83,7 +82,7 @@ def dict_fields(data: Any, provider: str | None) -> Fields:
         finish = choices[0].get("finish_reason")
     model = data.get("model")
     rid = data.get("id")
-    return Fields(
+    return (
         usage,
         model if isinstance(model, str) else None,
         finish if isinstance(finish, str) else None,

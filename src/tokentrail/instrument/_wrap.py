@@ -9,15 +9,15 @@ the usual call is forwarded as it came, without packing arguments into a tuple a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from threading import get_ident
+from types import FrameType
 from typing import Any
 
-from ._call import CURRENT, Adapter, Call, begin
+from ._call import Adapter, Call, begin
 from ._stream import end_helper_stream
 
 Make = Callable[[Any], Any]
-SYNC_CALLS: dict[int, Call] = {}  # the sync request in flight on each thread (its retries find it here)
 
 
 def sync_request(adapter: Adapter) -> Make:
@@ -27,10 +27,7 @@ def sync_request(adapter: Adapter) -> Make:
             call = begin(adapter, self, options, stream, False)
             if call is None:
                 return original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls, **kwargs)
-            thread = get_ident()  # a dict keyed by thread, not a contextvar: far cheaper between SDK calls
-            outer = SYNC_CALLS.get(thread)
-            SYNC_CALLS[thread] = call
-            try:
+            try:  # (``call``, a local the retry sleep finds on the stack: see ``calling``)
                 try:
                     sent = adapter.prepare(call, options) if stream else options
                     if args or kwargs:  # an older SDK's extra parameters (remaining_retries)
@@ -49,11 +46,6 @@ def sync_request(adapter: Adapter) -> Make:
             except BaseException as exc:
                 call.failed(exc)
                 raise
-            finally:
-                if outer is None:
-                    del SYNC_CALLS[thread]
-                else:
-                    SYNC_CALLS[thread] = outer
             return call.succeeded(result)
 
         return request
@@ -69,7 +61,6 @@ def async_request(adapter: Adapter) -> Make:
             if call is None:
                 return await original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls,
                                       **kwargs)  # fmt: skip
-            token = CURRENT.set(call)
             try:
                 try:
                     sent = adapter.prepare(call, options) if stream else options
@@ -89,8 +80,6 @@ def async_request(adapter: Adapter) -> Make:
             except BaseException as exc:
                 call.failed(exc)
                 raise
-            finally:
-                CURRENT.reset(token)
             return call.succeeded(result)
 
         return request
@@ -98,11 +87,27 @@ def async_request(adapter: Adapter) -> Make:
     return make
 
 
+_REQUESTS = frozenset(make(None).__code__ for make in (sync_request(None), async_request(None)))  # type: ignore[arg-type]
+
+
+def calling(frame: FrameType | None) -> Call | None:
+    """The call of the nearest ``request`` wrapper up the stack from ``frame`` (for a coroutine, the
+    chain of coroutines awaiting it). The SDK sleeps between attempts inside its ``request``, so a
+    retry finds its call there: no thread- or context-local bookkeeping on every call for the rare
+    retry."""
+    while frame is not None:
+        if frame.f_code in _REQUESTS:
+            call: Call | None = frame.f_locals.get("call")
+            return call
+        frame = frame.f_back
+    return None
+
+
 def sync_sleep(original: Any) -> Any:
     """Between attempts: close the failed attempt's event, sleep as the SDK would, open the next one."""
 
     def _sleep_for_retry(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = SYNC_CALLS.get(get_ident())
+        call = calling(sys._getframe(1))
         if call is not None:
             call.attempt_failed(self, kwargs.get("response"))
         result = original(self, *args, **kwargs)
@@ -115,7 +120,7 @@ def sync_sleep(original: Any) -> Any:
 
 def async_sleep(original: Any) -> Any:
     async def _sleep_for_retry(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = CURRENT.get()
+        call = calling(sys._getframe(1))
         if call is not None:
             call.attempt_failed(self, kwargs.get("response"))
         result = await original(self, *args, **kwargs)

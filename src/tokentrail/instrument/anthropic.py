@@ -32,7 +32,7 @@ def _message_fields(call: Call, m: Any) -> Fields:
     if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
         return dict_fields(m, call.provider)
     u = d.get("usage")
-    return Fields(
+    return (
         None if u is None else checked_usage(message_usage, u, "anthropic"),
         d.get("model"),
         d.get("stop_reason"),
@@ -87,7 +87,7 @@ class MessageWatcher:
             usage = checked_usage(message_usage, counts, "anthropic")
         raw = None if counts is None else {k: _plain(v) for k, v in counts.items() if v is not None}
         tier = None if counts is None else counts.get("service_tier")
-        return Fields(usage, m.model, self.stop_reason, self.tools, m.id, raw, None, tier)
+        return (usage, m.model, self.stop_reason, self.tools, m.id, raw, None, tier)
 
 
 class AnthropicAdapter:

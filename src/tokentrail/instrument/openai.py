@@ -35,7 +35,6 @@ _RESPONSE_DONE = frozenset(
 )
 _RAW_HEADER = "X-Stainless-Raw-Response"
 _EMPTY: dict[str, Any] = {}
-_new = tuple.__new__
 
 
 def responses_usage(u: Any) -> Usage:
@@ -82,15 +81,14 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
             raw["prompt_tokens_details"] = pd = dict(p.__dict__)
         if c is not None:
             raw["completion_tokens_details"] = cd = dict(c.__dict__)
-        try:  # checked_usage, inlined: the provider is only read on the slow path
-            usage = usage_of(
-                ud.get("prompt_tokens") or 0,
-                ud.get("completion_tokens") or 0,
-                pd.get("cached_tokens") or 0,
-                pd.get("cache_write_tokens") or 0,
-                cd.get("reasoning_tokens") or 0,
-            )
-        except (TypeError, ValueError, AttributeError):
+        i, o = ud.get("prompt_tokens") or 0, ud.get("completion_tokens") or 0
+        hit, put = pd.get("cached_tokens") or 0, pd.get("cache_write_tokens") or 0
+        think = cd.get("reasoning_tokens") or 0
+        if type(i) is type(o) is type(hit) is type(put) is type(think) is int and (
+            (i | o | hit | put | think) >= 0 and hit + put <= i and think <= o
+        ):  # usage_of's check, inlined: plainly valid counts, kept as the six a Usage holds
+            usage = (i, o, i + o, hit, put, think)
+        else:  # odd counts (strings, floats, negatives): the core's normalizer names what is wrong
             usage = normalized_usage(u, call.provider)
         extra = getattr(u, "__pydantic_extra__", None)
         if extra:
@@ -107,8 +105,7 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
         )
     else:
         finish, called = None, ()
-    return _new(Fields, (usage, d.get("model"), finish, called, d.get("id"), raw, cost,
-                         d.get("service_tier")))  # fmt: skip
+    return (usage, d.get("model"), finish, called, d.get("id"), raw, cost, d.get("service_tier"))
 
 
 def _response_fields(call: Call, r: Any) -> Fields:
@@ -119,7 +116,7 @@ def _response_fields(call: Call, r: Any) -> Fields:
     u = d.get("usage")
     incomplete = d.get("incomplete_details")
     tools = tuple(o.name for o in d.get("output") or () if o.type in ("function_call", "custom_tool_call"))
-    return Fields(
+    return (
         None if u is None else checked_usage(responses_usage, u, call.provider),
         d.get("model"),
         incomplete.reason if incomplete is not None else d.get("status"),
@@ -195,9 +192,8 @@ class ChunkWatcher:
         if last is None and with_usage is None:
             return NO_FIELDS
         f = _completion_fields(self.call, with_usage if with_usage is not None else last, tools=False)
-        if last is not None and last is not with_usage:
-            choices = last.choices
-            f = f._replace(finish_reason=choices[0].finish_reason if choices else f.finish_reason)
+        if last is not None and last is not with_usage and last.choices:
+            f = (*f[:2], last.choices[0].finish_reason, *f[3:])  # type: ignore[assignment]
         return f
 
 

@@ -3,7 +3,7 @@
 from .cost import Cost, CostStatus
 from .event import EMPTY_CONTEXT, CallContext, EventKind, Status, UsageEvent, UsageSource
 from .normalize import Normalized, normalize_usage, to_mapping
-from .outcome import NO_OUTCOME, Outcome
+from .outcome import NO_OUTCOME, Counts, Outcome, outcome
 from .price import Price, Rates, Tier
 from .totals import Accumulator, Totals
 from .usage import ZERO_USAGE, Usage, check_count, usage_of
@@ -16,6 +16,7 @@ __all__ = [
     "CallContext",
     "Cost",
     "CostStatus",
+    "Counts",
     "EventKind",
     "Normalized",
     "Outcome",
@@ -29,6 +30,7 @@ __all__ = [
     "UsageSource",
     "check_count",
     "normalize_usage",
+    "outcome",
     "to_mapping",
     "usage_of",
 ]

@@ -152,13 +152,13 @@ class CallHandle:
         service_tier: str | None = None,
     ) -> UsageEvent | None:
         """Record the call's event (priced, totals updated, subscribers told); later calls return None."""
-        outcome: Outcome = _new(Outcome, (usage, response_model, finish_reason, tool_calls, response_id,
-                                          raw_usage, provider_cost, service_tier))  # fmt: skip
+        outcome: Outcome = (usage, response_model, finish_reason, tool_calls, response_id, raw_usage,
+                            provider_cost, service_tier)  # fmt: skip
         return self.conclude(outcome, status, error_type, usage_source)
 
     def conclude(self, outcome: Outcome, status: Status = "ok", error_type: str | None = None,
                  usage_source: UsageSource | None = None) -> UsageEvent | None:  # fmt: skip
-        """``finish`` with the provider's fields as one :class:`Outcome` (the instrumentation's path)."""
+        """``finish`` with the provider's fields as one ``Outcome`` (the instrumentation's path)."""
         if self.done:
             return None
         self.done = True
@@ -174,7 +174,7 @@ class CallHandle:
         try:
             outcome = read(self, result)
         except Exception as exc:
-            outcome = _unreadable(result, exc)
+            outcome = unreadable(result, exc)
         self.settled(outcome)
 
     def settled(self, outcome: Outcome) -> None:
@@ -201,13 +201,14 @@ class CallHandle:
     def _event(self, f: Outcome, status: Status, error_type: str | None, usage_source: UsageSource | None,
                ended: float) -> UsageEvent:  # fmt: skip
         head = self._head
-        usage, provider_cost = f[0], f[6]
-        if usage is None:
+        counts, provider_cost = f[0], f[6]
+        if counts is None:
             source: UsageSource = usage_source or "missing"
             cost = None if provider_cost is None else PRICES.cost(None, head[1], ZERO_USAGE, provider_cost)
             usage = ZERO_USAGE
         else:
             source = usage_source or "provider"
+            usage = counts if type(counts) is Usage else _new(Usage, counts)
             cost = PRICES.call_cost(head[1], head[2], f[1], usage, provider_cost, f[7])
         tool, run_id, path, ctx, attempt = self._tail
         raw = f[5]
@@ -219,7 +220,7 @@ class CallHandle:
         return event
 
 
-def _unreadable(result: Any, exc: Exception) -> Outcome:
+def unreadable(result: Any, exc: Exception) -> Outcome:
     """A reader failed on ``result``: usage ``missing``, logged once per result type."""
     what = type(result).__name__
     if what not in _unreadable_types:
