@@ -7,6 +7,7 @@ its own event), endpoints that refuse ``stream_options``, and OpenRouter's repor
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,28 @@ def test_reasoning_and_cached_tokens(replay: ReplayServer) -> None:
     assert reply.usage is not None and dict(chat.raw_usage) == dict(
         usage_copy(reply.usage)
     )  # the chat fast path
+
+
+def test_a_kept_chat_call_is_left_alone_by_the_collector(replay: ReplayServer) -> None:
+    # a kept call holds only atoms (raw usage spliced in flat): one collection untracks it, so the
+    # collector does not walk every kept call again; a dict or nested tuple in it would keep it tracked
+    plain = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    usages = [p.REASONING_USAGE, plain, p.REASONING_USAGE]
+    replay.script(*[json_reply(p.openai_chat(u)) for u in usages * 2])
+    client = oai(replay)
+    for _ in usages:  # each layout's shape is learned once, and untracked at the next collection
+        client.chat.completions.create(model="o3-mini", messages=MSGS)
+    gc.collect()
+    with tt.track_usage() as run:
+        replies = [client.chat.completions.create(model="o3-mini", messages=MSGS) for _ in usages]
+    assert run.usage.total_tokens == 2306 + 7 + 2306  # folded: the records are kept, not yet built
+    kept = list(tt.tracker().ledger.session._events)[-3:]
+    assert [type(k) for k in kept] == [tuple] * 3
+    gc.collect()
+    assert [gc.is_tracked(k) for k in kept] == [False] * 3
+    for event, reply in zip(run.events, replies):  # the same mapping as the generic copy
+        assert reply.usage is not None and event.raw_usage == usage_copy(reply.usage)
+        assert json.loads(json.dumps(dict(event.raw_usage or {}))) == reply.usage.model_dump()
 
 
 def test_odd_usage_counts_are_converted_or_marked_missing_never_zero(replay: ReplayServer) -> None:

@@ -18,6 +18,7 @@ from ._fields import (
     normalized_usage,
     usage_copy,
 )
+from ._flat import flat_usage
 from ._patch import Registry
 from ._stainless import optional_module, patch_client
 from ._stream import End, Ending
@@ -68,19 +69,17 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
         return dict_fields(r, call.provider)
     u = d["usage"]
     choices = d.get("choices") or ()
-    usage = raw = cost = None
+    usage = cost = None
+    raw: Any = None
     if u is not None:
         # the usage read and copied in one pass over this one known shape (prompt tokens include cached
         # ones, completion tokens include reasoning); the generic walk (usage_copy) costs ~8k
-        # instructions a call more on the hot path; a test checks the two give the same copy
+        # instructions a call more on the hot path; a test checks the two give the same mapping
         ud = u.__dict__
-        raw = dict(ud)  # the event shows it read-only (a MappingProxyType made when the event is built)
         p, c = ud.get("prompt_tokens_details"), ud.get("completion_tokens_details")
-        pd = cd = _EMPTY
-        if p is not None:
-            raw["prompt_tokens_details"] = pd = dict(p.__dict__)
-        if c is not None:
-            raw["completion_tokens_details"] = cd = dict(c.__dict__)
+        pd = _EMPTY if p is None else p.__dict__
+        cd = _EMPTY if c is None else c.__dict__
+        raw = flat_usage(u, ud, p, c)  # atoms only, spliced into a kept call (_flat.py says why)
         i, o = ud.get("prompt_tokens") or 0, ud.get("completion_tokens") or 0
         hit, put = pd.get("cached_tokens") or 0, pd.get("cache_write_tokens") or 0
         think = cd.get("reasoning_tokens") or 0
@@ -91,8 +90,8 @@ def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
         else:  # odd counts (strings, floats, negatives): the core's normalizer names what is wrong
             usage = normalized_usage(u, call.provider)
         extra = getattr(u, "__pydantic_extra__", None)
-        if extra:
-            raw.update(extra)
+        if extra or raw is None:  # extras (OpenRouter's cost ...) as they came, nested ones as dicts
+            raw = usage_copy(u)
             cost = extra_cost(u)
     if choices:
         first = choices[0]

@@ -21,17 +21,18 @@ Layout (``runs.calls.CallHandle.settled`` writes it; only finished calls with us
 19-23 tool, run id, run path, context (None: no context), attempt
 24    response id
 25    service tier
-26    raw usage (a plain dict, shown read-only; or a read-only mapping; or None)
+26-   raw usage: a plain dict or a read-only mapping (shown read-only), or None; or a flat raw
+      usage's shape, its values from 27 on (``model.raw_view``: atoms only, so the collector
+      untracks a kept record at its first collection)
 ====  ==================================================================
 """
 
 from __future__ import annotations
 
 from operator import itemgetter
-from types import MappingProxyType
 from typing import Any
 
-from ..model import EMPTY_CONTEXT, Usage, UsageEvent
+from ..model import EMPTY_CONTEXT, Usage, UsageEvent, raw_view
 from ..model.ids import id_of
 from ..pricing import PRICES
 
@@ -43,17 +44,15 @@ STARTED, ENDED, PROVIDER_COST = itemgetter(6), itemgetter(7), itemgetter(14)
 TOKENS = itemgetter(8, 9, 11, 12, 13)  # input, output, cached, cache write, reasoning
 
 _new = tuple.__new__
-_proxy = MappingProxyType
 
 
 def build(r: CallRecord) -> UsageEvent:
     """The typed, priced event of record ``r`` (the same event the call would have made at once)."""
     usage: Usage = _new(Usage, r[8:14])
-    raw = r[26]
     event: UsageEvent = _new(UsageEvent, (
         id_of(r[0]), *r[1:8], usage, PRICES.call_cost(r[2], r[3], r[15], usage, r[14], r[25]), "ok",
         "provider", r[15], r[16], None, r[17], r[18], *r[19:22], r[22] or EMPTY_CONTEXT, r[23], r[24], r[25],
-        _proxy(raw) if type(raw) is dict else raw, None,
+        raw_view(r[26:] if type(r[26]) is tuple else r[26]), None,
     ))  # fmt: skip
     return event
 

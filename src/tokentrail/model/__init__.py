@@ -3,7 +3,7 @@
 from .cost import Cost, CostStatus
 from .event import EMPTY_CONTEXT, CallContext, EventKind, Status, UsageEvent, UsageSource
 from .normalize import Normalized, normalize_usage, to_mapping
-from .outcome import NO_OUTCOME, Counts, Outcome, outcome
+from .outcome import NO_OUTCOME, Counts, Outcome, outcome, raw_view
 from .price import Price, Rates, Tier
 from .totals import Accumulator, Totals
 from .usage import ZERO_USAGE, Usage, check_count, usage_of
@@ -31,6 +31,7 @@ __all__ = [
     "check_count",
     "normalize_usage",
     "outcome",
+    "raw_view",
     "to_mapping",
     "usage_of",
 ]

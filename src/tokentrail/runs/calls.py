@@ -20,6 +20,7 @@ from ..model import (
     UsageEvent,
     UsageSource,
     normalize_usage,
+    raw_view,
     usage_of,
 )
 from ..model.ids import id_of, new_id, next_number
@@ -191,9 +192,11 @@ class CallHandle:
         elif outcome[0] is None:  # no usage came back: its event says so, queued as it is
             _LEDGER.defer((self._event(outcome, "ok", None, None, ended), () if run is None else run.scopes))
         else:  # the flat record of ledger/records.py (its layout): no event until someone reads it
+            raw = outcome[5]  # flat raw usage is spliced in: a record of atoms, untracked by the collector
             pending = _PENDING  # Ledger.defer, inlined
             pending.append(((self._n, *self._head, ended, *outcome[0], outcome[6], outcome[1], self.is_async,
-                             outcome[2], outcome[3], *self._tail, outcome[4], outcome[7], outcome[5]),
+                             outcome[2], outcome[3], *self._tail, outcome[4], outcome[7],
+                             *(raw if type(raw) is tuple else (raw,))),
                             () if run is None else run.scopes))  # fmt: skip
             if len(pending) >= _LEDGER.fold_at:
                 _LEDGER.fold()
@@ -215,7 +218,7 @@ class CallHandle:
         event: UsageEvent = _new(UsageEvent, (
             id_of(self._n), *head, ended, usage, cost, status, source, f[1], self.is_async, error_type, f[2],
             f[3], tool, run_id, path, ctx or EMPTY_CONTEXT, attempt, f[4], f[7],
-            MappingProxyType(raw) if type(raw) is dict else raw, None,
+            raw_view(raw), None,
         ))  # fmt: skip
         return event
 
