@@ -196,3 +196,30 @@ def test_a_request_path_with_a_query_is_recognised_by_its_path() -> None:
         call = begin(ADAPTER, client, chat, False, False)
         assert call is not None and (call.operation, call.model, call.run) == ("chat", "gpt-4o-mini", run)
         assert begin(ADAPTER, client, models, False, False) is None  # not an LLM call: passed through
+
+
+def test_raw_usage_reads_back_as_the_sdk_parsed_it_for_every_openai_layout() -> None:
+    # the chat reader keeps raw usage flat (a shape learned per layout, then atoms); what an event shows
+    # must be the SDK's own usage, detail models as mappings, whichever details came back
+    only_prompt = {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12,
+                   "prompt_tokens_details": {"cached_tokens": 4}}  # fmt: skip
+    bodies = [CHAT, p.openai_chat(only_prompt), p.openai_chat({"prompt_tokens": 1, "completion_tokens": 1,
+              "total_tokens": 2}), CHAT]  # fmt: skip
+    embedding = {"object": "list", "model": "text-embedding-3-small",
+                 "data": [{"object": "embedding", "index": 0, "embedding": [0.5, 0.25]}],
+                 "usage": {"prompt_tokens": 8, "total_tokens": 8}}  # fmt: skip
+    client = openai_client(Canned(*bodies, embedding))
+    with tt.track_usage() as run:
+        replies: list[object] = [
+            client.chat.completions.create(model="gpt-4o-mini", messages=MSGS) for _ in bodies
+        ]
+        replies.append(client.embeddings.create(model="text-embedding-3-small", input="Hi"))
+    events = run.events
+    assert len(events) == 5
+    for event, reply in zip(events, replies):
+        usage = reply.usage  # type: ignore[attr-defined]
+        assert event.raw_usage is not None and dict(event.raw_usage) == usage.model_dump()
+        with pytest.raises(TypeError):
+            event.raw_usage["prompt_tokens"] = 0  # type: ignore[index]
+    assert events[1].raw_usage is not None and events[1].raw_usage["completion_tokens_details"] is None
+    assert tuple(events[1].usage) == (9, 3, 12, 4, 0, 0) and tuple(events[4].usage) == (8, 0, 8, 0, 0, 0)
