@@ -6,6 +6,10 @@ not: it is exact and the same on every machine, so a change to the Python work o
 here to the bytecode, by function, in seconds. It says nothing about what C code costs (allocation,
 the collector, the SDK's parsing); valgrind does.
 
+The OTel peer (``opentelemetry-instrumentation-openai-v2``, as ``bench_sdk.py`` runs it) is counted the
+same way: an exact peer/ours ratio of Python work, where the instruction counts of a 50-chunk stream
+move by ±200k with the layout.
+
 Run: .venv/bin/python benchmarks/bench_bytecodes.py   (prints bytecodes and Python calls per call)
 """
 
@@ -59,6 +63,7 @@ def main() -> int:
     with tt.track_usage("bench") as run:
         print(f"{'scenario':<18}{'bare bytecodes':>16}{'added':>10}{'bare calls':>12}{'added':>8}")
         rows = []
+        added_by: dict[str, float] = {}
         for name, fn in scenarios.items():
             fn()
             _ = run.usage  # warm: the first fold resolves the model's rates (genai-prices is loaded)
@@ -70,7 +75,20 @@ def main() -> int:
                   f"{sum(bare_calls.values()) / N:>12,.0f}{added_calls:>+8,.1f}")  # fmt: skip
             ours = Counter({k: v for k, v in ops.items() if k.startswith("tokentrail/")})
             rows.append((name, ours, calls))
+            added_by[name] = added
     tt.uninstrument()
+    peer = b.OTel()  # the OTel peer, as bench_sdk runs it: its Python work per call, exact, beside ours
+    peer.on()
+    try:
+        print(f"\n{'scenario':<18}{'tokentrail added':>18}{'otel-openai-v2 added':>22}{'peer/ours':>11}")
+        for (name, _ours, _), fn in zip(rows, scenarios.values()):
+            fn()
+            ops, _calls = counted(fn, peer.spans.clear)
+            bare_ops = bare[name][0]
+            theirs = (sum(ops.values()) - sum(bare_ops.values())) / N
+            print(f"{name:<18}{added_by[name]:>+18,.0f}{theirs:>+22,.0f}{theirs / added_by[name]:>10.1f}x")
+    finally:
+        peer.off()
     b.check_no_errors()
     for name, ours, calls in rows:
         print(f"\n{name}: tokentrail's functions, bytecodes (and calls) per call")
