@@ -21,7 +21,6 @@ from ..model import (
     UsageSource,
     normalize_usage,
     raw_view,
-    usage_of,
 )
 from ..model.ids import id_of, new_id, next_number
 from ..pricing import PRICES
@@ -49,16 +48,15 @@ def check_budgets(run: Run | None) -> None:
 
 
 def _after(event: UsageEvent, run: Run | None) -> None:
-    """Count ``event``: at once when a subscriber or a budget needs it, else queued for the next read."""
-    if _eager(run):
+    """Count ``event``: at once when a ``usage`` subscriber or a budget needs it, else queued for the
+    next read (``Ledger.defer``, inlined: this is ``record()``'s hot path)."""
+    if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
         _count_now(event, run)
     else:
-        _LEDGER.defer((event, () if run is None else run.scopes))
-
-
-def _eager(run: Run | None) -> bool:
-    """True when each event must be counted as it happens: a ``usage`` subscriber or a budget watches."""
-    return _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and bool(run.budget_states))
+        pending = _PENDING
+        pending.append((event, () if run is None else run.scopes))
+        if len(pending) >= _LEDGER.fold_at:
+            _LEDGER.fold()
 
 
 def _count_now(event: UsageEvent, run: Run | None) -> None:
@@ -186,7 +184,7 @@ class CallHandle:
             return
         self.done = True
         ended = _time()
-        run = self.run  # _eager(run), inlined:
+        run = self.run  # as in _after:
         if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
             _count_now(self._event(outcome, "ok", None, None, ended), run)
         elif outcome[0] is None:  # no usage came back: its event says so, queued as it is
@@ -300,7 +298,13 @@ def record(
     if model is not None and type(model) is not str and not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__} {model!r}")
     tool_name = None if tool is None else _tool_name(getattr(tool, "value", tool))
-    usage = usage_of(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
+    i, o, c, w, r = input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens
+    if type(i) is type(o) is type(c) is type(w) is type(r) is int and (
+        (i | o | c | w | r) >= 0 and c + w <= i and r <= o
+    ):  # usage_of, inlined: plainly valid counts
+        usage: Usage = _new(Usage, (i, o, i + o, c, w, r))
+    else:  # validates, and names the bad field
+        usage = Usage(i, o, c, w, r)
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")
     if status != "ok" and status not in ("error", "partial"):
