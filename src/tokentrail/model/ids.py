@@ -10,6 +10,7 @@ _PREFIX = f"{os.getpid():x}{int(time.time() * 1000) % 0xFFFFFF:06x}-"
 _ids = itertools.count(1)
 
 next_number = _ids.__next__  # a call takes a number; its id string is made when someone reads it
+ID_PREFIX = _PREFIX  # ``ID_PREFIX + str(next_number())`` is ``new_id()`` without a Python call
 
 
 def new_id() -> str:
