@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tokentrail.model import Usage, normalize_usage
+from tokentrail.model.ids import new_id
 
 
 def test_usage_totals_and_addition() -> None:
@@ -141,3 +144,25 @@ def test_bad_usage_inputs() -> None:
         normalize_usage({"prompt_tokens": 3, "prompt_tokens_details": {"cached_tokens": "x"}})
     with pytest.raises(TypeError):
         normalize_usage(42)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_never_hands_out_its_parents_ids() -> None:
+    # worker processes forked from a kernel share its counter: the prefix is what keeps ids apart
+    import tokentrail as tt
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: one manual record's id, one run's id, then leave without cleanup
+        try:
+            ids = [tt.record(model="gpt-4o-mini", provider="openai", input_tokens=1).id, new_id()]
+            os.write(write, "\n".join(ids).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read().split("\n")
+    os.waitpid(pid, 0)
+    parent = [tt.record(model="gpt-4o-mini", provider="openai", input_tokens=1).id, new_id()]
+    assert len(child) == 2 and not set(child) & set(parent)
+    assert {i.rsplit("-", 1)[0] for i in child}.isdisjoint({i.rsplit("-", 1)[0] for i in parent})

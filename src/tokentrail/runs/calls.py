@@ -19,10 +19,11 @@ from ..model import (
     Usage,
     UsageEvent,
     UsageSource,
+    ids,
     normalize_usage,
     raw_view,
 )
-from ..model.ids import ID_PREFIX, id_of, next_number
+from ..model.ids import id_of, next_number
 from ..pricing import PRICES
 from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
@@ -314,7 +315,7 @@ def record(
     priced = PRICES.cost(model, provider, usage, None if cost is None else float(cost)) if (
         model or cost is not None) else None  # fmt: skip
     event: UsageEvent = _new(UsageEvent, (
-        ID_PREFIX + str(next_number()), "manual", provider, model, "record", "record",
+        ids.PREFIX + str(next_number()), "manual", provider, model, "record", "record",
         now - duration_ms / 1000.0, now, usage, priced, status, usage_source, None, False, None, None, (),
         tool_name or _TOOL.get(), None if run is None else run.id, () if run is None else run.path,
         _CTX.get() or EMPTY_CONTEXT, 1, None, None, raw_usage,
