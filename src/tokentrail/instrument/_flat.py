@@ -9,7 +9,7 @@ too, so it is untracked at its first collection and from then on no record waits
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -17,9 +17,13 @@ Known = tuple[tuple[Any, ...], Callable[[Any], tuple[Any, ...]], int]  # shape, 
 _SHAPES: dict[tuple[type, type, type], Known] = {}
 
 
-def flat_usage(u: Any, ud: dict[str, Any], outer: Any, inner: Any) -> tuple[Any, ...] | None:
+def flat_usage(
+    u: Any, ud: dict[str, Any], outer: Any, outer_fields: Mapping[str, Any], inner: Any,
+    inner_fields: Mapping[str, Any],
+) -> tuple[Any, ...] | None:  # fmt: skip
     """``(shape, *values)`` for usage model ``u`` (its ``__dict__`` ``ud``) whose two detail models
-    (or None) are ``outer`` and ``inner``; None if this layout cannot be flattened (the caller copies)."""
+    (or None) are ``outer`` and ``inner``, with the fields the reader already has of each (empty for
+    None); None if this layout cannot be flattened (the caller copies)."""
     known = _SHAPES.get((type(u), type(outer), type(inner)))
     if known is None:
         known = _learn(u, ud, outer, inner)
@@ -28,13 +32,7 @@ def flat_usage(u: Any, ud: dict[str, Any], outer: Any, inner: Any) -> tuple[Any,
     shape, top, n = known
     if len(ud) != n:
         return None
-    if inner is None:
-        if outer is None:
-            return (shape, *top(ud))
-        return (shape, *top(ud), *outer.__dict__.values())
-    if outer is None:
-        return (shape, *top(ud), *inner.__dict__.values())
-    return (shape, *top(ud), *outer.__dict__.values(), *inner.__dict__.values())
+    return (shape, *top(ud), *outer_fields.values(), *inner_fields.values())
 
 
 def _learn(u: Any, ud: dict[str, Any], outer: Any, inner: Any) -> Known | None:
