@@ -27,7 +27,7 @@ if hasattr(os, "register_at_fork"):
 
 
 def new_id() -> str:
-    """A process-unique id, cheap enough for the hot path (``ids.PREFIX + str(next_number())``)."""
+    """A process-unique id, cheap enough for the hot path."""
     return PREFIX + str(next(_ids))
 
 

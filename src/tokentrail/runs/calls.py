@@ -19,11 +19,11 @@ from ..model import (
     Usage,
     UsageEvent,
     UsageSource,
-    ids,
     normalize_usage,
     raw_view,
+    usage_of,
 )
-from ..model.ids import id_of, next_number
+from ..model.ids import id_of, new_id, next_number
 from ..pricing import PRICES
 from .context import _CTX, _RUN, _TOOL, current_run
 from .run import Run
@@ -50,14 +50,11 @@ def check_budgets(run: Run | None) -> None:
 
 def _after(event: UsageEvent, run: Run | None) -> None:
     """Count ``event``: at once when a ``usage`` subscriber or a budget needs it, else queued for the
-    next read (``Ledger.defer``, inlined: this is ``record()``'s hot path)."""
+    next read."""
     if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
         _count_now(event, run)
     else:
-        pending = _PENDING
-        pending.append((event, () if run is None else run.scopes))
-        if len(pending) >= _LEDGER.fold_at:
-            _LEDGER.fold()
+        _LEDGER.defer((event, () if run is None else run.scopes))
 
 
 def _count_now(event: UsageEvent, run: Run | None) -> None:
@@ -299,13 +296,7 @@ def record(
     if model is not None and type(model) is not str and not isinstance(model, str):
         raise TypeError(f"model must be a str, got {type(model).__name__} {model!r}")
     tool_name = None if tool is None else _tool_name(getattr(tool, "value", tool))
-    i, o, c, w, r = input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens
-    if type(i) is type(o) is type(c) is type(w) is type(r) is int and (
-        (i | o | c | w | r) >= 0 and c + w <= i and r <= o
-    ):  # usage_of, inlined: plainly valid counts
-        usage: Usage = _new(Usage, (i, o, i + o, c, w, r))
-    else:  # validates, and names the bad field
-        usage = Usage(i, o, c, w, r)
+    usage = usage_of(input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens)
     if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0):
         raise ValueError(f"cost must be a number of USD >= 0, got {cost!r}")
     if status != "ok" and status not in ("error", "partial"):
@@ -315,7 +306,7 @@ def record(
     priced = PRICES.cost(model, provider, usage, None if cost is None else float(cost)) if (
         model or cost is not None) else None  # fmt: skip
     event: UsageEvent = _new(UsageEvent, (
-        ids.PREFIX + str(next_number()), "manual", provider, model, "record", "record",
+        new_id(), "manual", provider, model, "record", "record",
         now - duration_ms / 1000.0, now, usage, priced, status, usage_source, None, False, None, None, (),
         tool_name or _TOOL.get(), None if run is None else run.id, () if run is None else run.path,
         _CTX.get() or EMPTY_CONTEXT, 1, None, None, raw_usage,
