@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 import openai
@@ -205,3 +205,60 @@ async def test_looping_over_the_call_itself_keeps_the_stream_open() -> None:
         async for _ in await client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True):
             gc.collect()
     assert events(run) == [("ok", None, 10), ("ok", None, 10)]
+
+
+T = TypeVar("T")
+
+
+class CountingStream(openai.Stream[T]):
+    """A stream class whose own ``__iter__`` does more than relay (anthropic's feeds an observer)."""
+
+    seen = 0
+
+    def __iter__(self) -> Iterator[T]:
+        for item in self._iterator:
+            CountingStream.seen += 1
+            yield item
+
+
+def test_a_stream_class_with_its_own_iter_is_iterated_through_it() -> None:
+    """The relay skips ``Stream.__iter__`` only where it merely relays (openai's); any other runs."""
+    from openai.types.chat import ChatCompletionChunk
+
+    from tokentrail.instrument.openai import _plain_relay
+
+    assert _plain_relay(openai.Stream) is openai.Stream.__dict__["__iter__"]
+    assert _plain_relay(CountingStream) is None
+    client = openai_client(Canned(Body(sse(p.openai_chunks(["a", "b"], USAGE)))))
+    CountingStream.seen = 0
+    with tt.track_usage() as run:
+        chunks = list(client.post("/chat/completions", cast_to=ChatCompletionChunk, stream=True,
+                                  body={"model": "gpt-4o-mini", "messages": MSGS, "stream": True},
+                                  stream_cls=CountingStream[ChatCompletionChunk]))  # fmt: skip
+    assert CountingStream.seen == 5 and len(chunks) == 4  # its own loop saw the usage chunk; the user not
+    assert events(run) == [("ok", None, 10)] and run.events[0].finish_reason == "stop"
+
+
+def test_chunks_the_fast_path_cannot_read_take_the_generic_one() -> None:
+    """Chunks without ``__pydantic_fields_set__`` (pydantic v1's) are watched one ``see`` at a time:
+    the same chunks reach the user and the same fields are read as on the fast path."""
+    from types import SimpleNamespace
+
+    from openai.types.chat import ChatCompletionChunk
+
+    from tokentrail.instrument import _call
+    from tokentrail.instrument._stream import StreamProxy
+    from tokentrail.instrument.openai import InjectedChunkWatcher
+
+    call = _call.Call.__new__(_call.Call)
+    call.injected, call._head = True, ("llm", "openai", "gpt-4o-mini", "chat", "stream", 0.0)
+    parsed = [ChatCompletionChunk.model_validate(c) for c in p.openai_chunks(["a", "b"], USAGE)]
+    plain = [SimpleNamespace(**c.__dict__) for c in parsed]  # the same attributes, no fields set
+    seen = []
+    for source in (parsed, plain):
+        ends: list[str] = []
+        watcher = InjectedChunkWatcher(call)
+        out = list(StreamProxy(source, watcher, lambda status, exc, ends=ends: ends.append(status)))
+        seen.append(([i for i, c in enumerate(source) if any(c is o for o in out)], watcher.fields(), ends))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == [0, 1, 2, 3] and seen[0][2] == ["ok"] and seen[0][1][2] == "stop"

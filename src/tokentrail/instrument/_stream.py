@@ -3,7 +3,9 @@
 A stream ends by exhaustion (``ok``), or by ``close()``, ``__exit__``, an exception (KeyboardInterrupt
 included) or garbage collection before that (``partial``). Collection is watched on the relaying
 generator, not the proxy: ``for chunk in client...create(stream=True)`` drops the proxy at once and
-keeps only the generator. The generator never refers to its proxy (no cycle waiting for the collector).
+keeps only the generator. A sync generator is primed into its ``with Ending`` block, so collecting it
+closes it there; an async one is watched with ``weakref.finalize``. The generator never refers to its
+proxy (no cycle waiting for the collector).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Ending:
 def _relay(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
     see = watcher.see
     with Ending(end):
+        yield None  # primed (``_relaying``)
         for chunk in stream:
             try:
                 if see(chunk):
@@ -59,9 +62,13 @@ def _relay(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
 
 
 def _relaying(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
-    """The watcher's own relay where it has one, else the generic one."""
+    """The watcher's own relay where it has one, else the generic one, primed: run to its first
+    ``yield None``, inside ``with Ending(end)``, before it touches the stream. Collected from there
+    (never iterated, or dropped mid-way), the generator is closed where it stands and ``Ending`` ends
+    the call as ``partial``: no ``weakref.finalize`` per stream (~100 bytecodes)."""
     relay = getattr(watcher, "relay", None)
     it: Iterator[Any] = relay(stream, end) if relay is not None else _relay(stream, watcher, end)
+    next(it)
     return it
 
 
@@ -107,7 +114,8 @@ class _Proxy:
 
 
 def _watch(it: Any, end: End) -> Any:
-    """End the call as ``partial`` when the relaying generator is collected (if nothing ended it first)."""
+    """End the call as ``partial`` when the relaying async generator is collected (if nothing ended it
+    first). An async generator cannot be primed without a loop, so it is watched from outside."""
     weakref.finalize(it, end, "partial", None).atexit = False
     return it
 
@@ -120,7 +128,7 @@ class StreamProxy(_Proxy):
     def __init__(self, stream: Any, watcher: Watcher, end: End) -> None:
         object.__setattr__(self, "__wrapped__", stream)
         object.__setattr__(self, "_tt_end", end)
-        object.__setattr__(self, "_tt_iter", _watch(_relaying(stream, watcher, end), end))
+        object.__setattr__(self, "_tt_iter", _relaying(stream, watcher, end))
 
     def __iter__(self) -> Iterator[Any]:
         it: Iterator[Any] = self._tt_iter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -36,6 +37,7 @@ _RESPONSE_DONE = frozenset(
 )
 _RAW_HEADER = "X-Stainless-Raw-Response"
 _EMPTY: dict[str, Any] = {}
+_PLAIN_ITER: Any = None  # openai's ``Stream.__iter__`` if it only relays ``self._iterator`` (see patch)
 
 
 def responses_usage(u: Any) -> Usage:
@@ -155,36 +157,61 @@ class ChunkWatcher:
         return self.hides  # the usage-only chunk: ours to hide when we asked for it
 
     def relay(self, stream: Any, end: End) -> Iterator[Any]:
-        """``see`` and the stream's end as one generator (the sync hot path; see ``_stream.Watcher``)."""
+        """``see`` and the stream's end as one primed generator (the sync hot path; ``_stream.Watcher``
+        says why). It reads openai's own generator under ``Stream.__iter__`` when that only relays it,
+        so an instrumented stream runs as many generators per chunk as a bare one, not one more."""
         hide = self.hides
         last = None
-        it = iter(stream)
         with Ending(end):
+            yield None  # primed (``_stream._relaying``)
+            it = stream._iterator if type(stream).__iter__ is _PLAIN_ITER else iter(stream)
             try:
-                for chunk in it:
-                    try:
-                        usage = chunk.usage
-                    except AttributeError:  # not a chunk of this SDK: stop watching
-                        yield chunk
-                        yield from it
-                        break
-                    if usage is None:
-                        if hide:
-                            try:
+                if hide:  # two loops, so that neither asks per chunk which one it is
+                    for chunk in it:
+                        try:
+                            if chunk.usage is None:  # every chunk but the last: 20 bytecodes in all
                                 chunk.__pydantic_fields_set__.discard("usage")
-                            except AttributeError:  # pydantic v1
-                                pass
-                    else:
+                                yield (last := chunk)
+                                continue
+                        except AttributeError:  # not an SDK chunk, or pydantic v1: the generic path
+                            break
                         self.usage_chunk = chunk
-                        if not chunk.choices:
-                            if not hide:
-                                yield chunk
-                            continue  # hidden: the usage-only chunk we asked for
-                    last = chunk
-                    yield chunk
+                        if chunk.choices:
+                            yield (last := chunk)
+                        # else the usage-only chunk we asked for: hidden
+                    else:
+                        return
+                else:
+                    for chunk in it:
+                        try:
+                            if chunk.usage is None:
+                                yield (last := chunk)
+                                continue
+                        except AttributeError:
+                            break
+                        self.usage_chunk = chunk
+                        if chunk.choices:
+                            last = chunk
+                        yield chunk  # the usage chunk the user asked for is theirs
+                    else:
+                        return
+                if last is not None:
+                    self.last, last = last, None
+                yield from self._generic(chunk, it)
             finally:  # before ``end``, which reads it
                 if last is not None:
                     self.last = last
+
+    def _generic(self, first: Any, it: Iterator[Any]) -> Iterator[Any]:
+        """The rest of a stream whose chunks the fast path cannot read: ``see`` each (pydantic v1), or
+        relay them unwatched when they are not chunks of this SDK at all."""
+        if getattr(first, "usage", _EMPTY) is _EMPTY:
+            yield first
+            yield from it
+            return
+        for chunk in itertools.chain((first,), it):
+            if not self.see(chunk):
+                yield chunk
 
     def fields(self) -> Fields:
         last, with_usage = self.last, self.usage_chunk
@@ -282,9 +309,19 @@ class OpenAIAdapter:
 ADAPTER = OpenAIAdapter()
 
 
+def _plain_relay(cls: type) -> Any:
+    """``cls.__iter__`` if its body only yields what ``self._iterator`` yields (openai's ``Stream``; not
+    anthropic's, which also feeds an observer), else None: a relay may then read ``_iterator`` itself."""
+    fn = cls.__dict__.get("__iter__")
+    code = getattr(fn, "__code__", None)
+    return fn if code is not None and code.co_names == ("_iterator",) else None
+
+
 def patch(registry: Registry) -> None:
     """Patch the openai SDK's classes (1.x-3.x: whatever of these exists), and its stream helpers."""
+    global _PLAIN_ITER
     patch_client(registry, "openai", ADAPTER)
+    _PLAIN_ITER = _plain_relay(ADAPTER.stream_types[0])
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
