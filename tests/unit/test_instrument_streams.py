@@ -223,12 +223,15 @@ class CountingStream(openai.Stream[T]):
 
 def test_a_stream_class_with_its_own_iter_is_iterated_through_it() -> None:
     """The relay skips ``Stream.__iter__`` only where it merely relays (openai's); any other runs."""
+    import anthropic
     from openai.types.chat import ChatCompletionChunk
 
-    from tokentrail.instrument.openai import _plain_relay
+    from tokentrail.instrument._stream import _PLAIN, learn_plain
 
-    assert _plain_relay(openai.Stream) is openai.Stream.__dict__["__iter__"]
-    assert _plain_relay(CountingStream) is None
+    learn_plain(CountingStream)
+    assert openai.Stream.__dict__["__iter__"] in _PLAIN and openai.AsyncStream.__dict__["__aiter__"] in _PLAIN
+    assert CountingStream.__dict__["__iter__"] not in _PLAIN
+    assert anthropic.Stream.__dict__["__iter__"] not in _PLAIN  # it feeds an observer
     client = openai_client(Canned(Body(sse(p.openai_chunks(["a", "b"], USAGE)))))
     CountingStream.seen = 0
     with tt.track_usage() as run:

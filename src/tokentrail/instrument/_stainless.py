@@ -8,6 +8,7 @@ from typing import Any
 from ._call import Adapter
 from ._patch import Registry
 from ._raw import async_close, sync_close
+from ._stream import learn_plain
 from ._wrap import async_request, async_sleep, sync_request, sync_sleep
 
 
@@ -24,6 +25,7 @@ def patch_client(registry: Registry, sdk: str, adapter: Adapter) -> None:
     top = importlib.import_module(sdk)
     base = importlib.import_module(f"{sdk}._base_client")
     adapter.stream_types = (top.Stream, top.AsyncStream)
+    learn_plain(top.Stream, top.AsyncStream)
     raw = [
         getattr(optional_module(f"{sdk}._response"), "BaseAPIResponse", None),
         getattr(optional_module(f"{sdk}._legacy_response"), "LegacyAPIResponse", None),

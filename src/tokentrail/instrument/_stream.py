@@ -47,11 +47,31 @@ class Ending:
             self.end("partial", None if kind is GeneratorExit else exc)
 
 
+_PLAIN: set[Any] = set()  # SDK streams' ``__iter__``/``__aiter__`` that only relay ``self._iterator``
+
+
+def learn_plain(*classes: type) -> None:
+    """Remember each class's ``__iter__``/``__aiter__`` whose body only relays ``self._iterator``
+    (openai's; not anthropic's, which also feeds an observer): a relay then reads ``_iterator``
+    itself, so an instrumented stream runs as many generators per chunk as a bare one."""
+    for cls in classes:
+        for name in ("__iter__", "__aiter__"):
+            fn = cls.__dict__.get(name)
+            code = getattr(fn, "__code__", None)
+            if code is not None and code.co_names == ("_iterator",):
+                _PLAIN.add(fn)
+
+
+def source(stream: Any) -> Any:
+    """What a sync relay iterates: the SDK's own generator where the stream's ``__iter__`` is plain."""
+    return stream._iterator if type(stream).__iter__ in _PLAIN else stream
+
+
 def _relay(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
     see = watcher.see
     with Ending(end):
         yield None  # primed (``_relaying``)
-        for chunk in stream:
+        for chunk in source(stream):
             try:
                 if see(chunk):
                     continue
@@ -75,7 +95,8 @@ def _relaying(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
 async def _arelay(stream: Any, watcher: Watcher, end: End) -> AsyncIterator[Any]:
     see = watcher.see
     with Ending(end):
-        async for chunk in stream:
+        plain = getattr(type(stream), "__aiter__", None) in _PLAIN
+        async for chunk in stream._iterator if plain else stream:
             try:
                 if see(chunk):
                     continue

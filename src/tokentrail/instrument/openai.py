@@ -22,7 +22,7 @@ from ._fields import (
 from ._flat import flat_usage
 from ._patch import Registry
 from ._stainless import optional_module, patch_client
-from ._stream import End, Ending
+from ._stream import End, Ending, source
 from ._wrap import async_helper_close, sync_helper_close
 
 _OPERATIONS: dict[str, tuple[str, EventKind]] = {
@@ -37,7 +37,6 @@ _RESPONSE_DONE = frozenset(
 )
 _RAW_HEADER = "X-Stainless-Raw-Response"
 _EMPTY: dict[str, Any] = {}
-_PLAIN_ITER: Any = None  # openai's ``Stream.__iter__`` if it only relays ``self._iterator`` (see patch)
 
 
 def responses_usage(u: Any) -> Usage:
@@ -158,13 +157,13 @@ class ChunkWatcher:
 
     def relay(self, stream: Any, end: End) -> Iterator[Any]:
         """``see`` and the stream's end as one primed generator (the sync hot path; ``_stream.Watcher``
-        says why). It reads openai's own generator under ``Stream.__iter__`` when that only relays it,
-        so an instrumented stream runs as many generators per chunk as a bare one, not one more."""
+        says why). It reads the SDK's own generator where ``Stream.__iter__`` only relays it
+        (``_stream.source``)."""
         hide = self.hides
         last = None
         with Ending(end):
             yield None  # primed (``_stream._relaying``)
-            it = stream._iterator if type(stream).__iter__ is _PLAIN_ITER else iter(stream)
+            it = iter(source(stream))
             try:
                 if hide:  # two loops, so that neither asks per chunk which one it is
                     for chunk in it:
@@ -309,19 +308,9 @@ class OpenAIAdapter:
 ADAPTER = OpenAIAdapter()
 
 
-def _plain_relay(cls: type) -> Any:
-    """``cls.__iter__`` if its body only yields what ``self._iterator`` yields (openai's ``Stream``; not
-    anthropic's, which also feeds an observer), else None: a relay may then read ``_iterator`` itself."""
-    fn = cls.__dict__.get("__iter__")
-    code = getattr(fn, "__code__", None)
-    return fn if code is not None and code.co_names == ("_iterator",) else None
-
-
 def patch(registry: Registry) -> None:
     """Patch the openai SDK's classes (1.x-3.x: whatever of these exists), and its stream helpers."""
-    global _PLAIN_ITER
     patch_client(registry, "openai", ADAPTER)
-    _PLAIN_ITER = _plain_relay(ADAPTER.stream_types[0])
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
