@@ -23,7 +23,9 @@ class Watcher(Protocol):
     """Sees each chunk: ``see`` returns True for a chunk tokentrail caused (hidden from the user).
     ``relay(stream, end)`` (optional) is watching and ending as one generator, for the sync hot path:
     no call per chunk, and one generator, not two (each running generator is one more link that every
-    exception raised under it walks, and the SDK raises ~1,700 per stream)."""
+    exception raised under it walks, and the SDK raises ~1,700 per stream). It must enter
+    ``with Ending(end):`` and ``yield None`` there before it touches the stream: ``_relaying`` primes
+    it to that point."""
 
     def see(self, chunk: Any) -> bool: ...
 
@@ -67,6 +69,11 @@ def source(stream: Any) -> Any:
     return stream._iterator if type(stream).__iter__ in _PLAIN else stream
 
 
+def asource(stream: Any) -> Any:
+    """``source`` for an async relay: the SDK's own async generator where ``__aiter__`` is plain."""
+    return stream._iterator if getattr(type(stream), "__aiter__", None) in _PLAIN else stream
+
+
 def _relay(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
     see = watcher.see
     with Ending(end):
@@ -95,8 +102,7 @@ def _relaying(stream: Any, watcher: Watcher, end: End) -> Iterator[Any]:
 async def _arelay(stream: Any, watcher: Watcher, end: End) -> AsyncIterator[Any]:
     see = watcher.see
     with Ending(end):
-        plain = getattr(type(stream), "__aiter__", None) in _PLAIN
-        async for chunk in stream._iterator if plain else stream:
+        async for chunk in asource(stream):
             try:
                 if see(chunk):
                     continue
