@@ -204,7 +204,7 @@ class ChunkWatcher:
     def _generic(self, first: Any, it: Iterator[Any]) -> Iterator[Any]:
         """The rest of a stream whose chunks the fast path cannot read: ``see`` each (pydantic v1), or
         relay them unwatched when they are not chunks of this SDK at all."""
-        if getattr(first, "usage", _EMPTY) is _EMPTY:
+        if not hasattr(first, "usage"):
             yield first
             yield from it
             return
