@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import logging
 import threading
 from typing import Any
@@ -249,3 +250,70 @@ def test_readers_racing_folds_only_ever_see_built_events() -> None:
     assert run.usage == tt.Usage(3 * 1200, 1200) and run.calls == 1200
     assert run.cost is not None
     assert run.cost.total == pytest.approx(sum(e.cost.total for e in events if e.cost is not None), rel=1e-12)
+
+
+def _kept(scope: Any) -> list[Any]:
+    """What a scope keeps now (records and events), without building anything."""
+    return list(scope._events)
+
+
+def test_recorded_calls_are_kept_as_plain_values_and_read_back_as_record_returned_them() -> None:
+    """A manual ``record()`` is kept as a flat record of atoms (the collector untracks it after one
+    pass); reading the events gives back what ``record()`` returned, priced the same."""
+    import gc
+
+    with tt.track_usage("r") as run, tt.tool("search"):
+        returned = [
+            tt.record(model="gpt-4o-mini", provider="openai", input_tokens=1200, output_tokens=350,
+                      cached_input_tokens=400, reasoning_tokens=64),
+            tt.record(model="gpt-4o-mini", provider="openai", input_tokens=10, output_tokens=5, cost=0.25),
+            tt.record(model="no-such-model-xyz", provider="openai", input_tokens=0, output_tokens=0),
+            tt.record(input_tokens=3, output_tokens=4, duration_ms=250.0),
+            tt.record_usage({"prompt_tokens": 9, "completion_tokens": 2}, model="gpt-4o", provider="openai"),
+            tt.record(model="gpt-4o", provider="openai", input_tokens=1, output_tokens=1, status="error"),
+            tt.record(model="gpt-4o", provider="openai", input_tokens=1, output_tokens=1, metadata={"k": 1}),
+        ]  # fmt: skip
+        totals = run.totals()
+        kept = _kept(run.agg)
+        records = [x for x in kept if type(x) is tuple]
+        assert len(records) == 5 and len(kept) == 7  # an error and one with metadata: kept as built
+        plain = [x for x in records if x[26] is None]  # record_usage's keeps its raw usage mapping
+        gc.collect()
+        assert len(plain) == 4 and not any(map(gc.is_tracked, plain))
+        assert run.events == tuple(sorted(returned, key=lambda e: e.started_at))  # by start, as runs give
+        assert tt.tracker().events == tuple(returned)  # the session: in the order they were recorded
+        assert [type(x) for x in _kept(run.agg)] == [tt.UsageEvent] * 7  # built once, in place
+    assert returned[1].cost is not None and returned[1].cost.total == 0.25
+    assert returned[4].raw_usage == {"prompt_tokens": 9, "completion_tokens": 2}
+    assert {e.tool for e in returned} == {"search"} and returned[3].duration_ms == pytest.approx(250.0)
+    by_hand = Accumulator()
+    for e in returned:
+        by_hand.add(e)
+    expected = by_hand.snapshot()  # the same sums; a group's cost may differ in the last ulps (rates x sums)
+    assert totals.cost == pytest.approx(expected.cost, rel=1e-12)
+    assert dataclasses.replace(totals, cost=0.0) == dataclasses.replace(expected, cost=0.0)
+
+
+def test_events_counted_at_once_keep_their_records_too() -> None:
+    """With a usage handler or a budget each event is built and delivered at once, but what the run
+    keeps is its flat record: read back, the events equal the ones delivered."""
+    seen: list[tt.UsageEvent] = []
+    tt.configure(handlers=[seen.append])
+    with tt.track_usage("r", budget_usd=100.0) as run:
+        start_call("openai", "gpt-4o-mini").settle(_outcome, {"in": 5, "out": 2, "model": "gpt-4o-mini",
+                                                              "id": "a"})  # fmt: skip
+        tt.record(model="gpt-4o-mini", provider="openai", input_tokens=7, output_tokens=1)
+        assert not LEDGER.pending and [type(x) for x in _kept(run.agg)] == [tuple, tuple]
+        assert run.agg.lazy == 2 and LEDGER.session.lazy >= 2
+        assert run.events == tuple(seen) and tt.tracker().events[-2:] == tuple(seen)
+    assert run.usage == tt.Usage(12, 3)
+
+
+def test_a_price_change_builds_recorded_calls_with_the_rates_their_totals_used() -> None:
+    with tt.track_usage("r") as run:
+        first = tt.record(model="gpt-4o-mini", provider="openai", input_tokens=1_000_000, output_tokens=0)
+        before = run.cost
+        tt.set_price("gpt-4o-mini", input_per_mtok=100.0, output_per_mtok=100.0)  # conftest clears it
+        (kept,) = run.events
+    assert before is not None and kept == first and kept.cost is not None
+    assert kept.cost.total == pytest.approx(0.15) == before.total

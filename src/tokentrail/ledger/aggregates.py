@@ -62,7 +62,8 @@ class Aggregates:
         self._owner.fold()
         return self._owner.snapshot(self)
 
-    def add(self, e: UsageEvent) -> None:
+    def add(self, e: UsageEvent, record: Any = None) -> None:
+        """Count ``e``; keep it, or its flat ``record`` in its place (built when the events are read)."""
         if e[1] != "tool":
             key = (e[2], e[12] or e[3] or NO_MODEL)
             acc = self.models.get(key)
@@ -75,7 +76,10 @@ class Aggregates:
             if acc is None:
                 acc = self.tools[tool] = Accumulator()
             acc.add(e)
-        self.keep((e,))
+        if record is None:
+            self.keep((e,))
+        else:
+            self.keep((record,), True)
 
     def keep(self, items: Sequence[Any], records: bool = False) -> None:
         """Keep ``items`` (events, or flat records if ``records``): once a record is kept, everything

@@ -58,6 +58,23 @@ def _built_pairs(pairs: list[Pair]) -> list[tuple[UsageEvent, Scopes]]:
     return _each(_built_pair, pairs, "it is not counted")
 
 
+def _built_beside(pairs: list[Pair]) -> tuple[list[tuple[UsageEvent, Scopes]], list[CallRecord]]:
+    """``_built_pairs`` of record pairs, and the records that were built, in the same order."""
+    built_pairs = _built_pairs(pairs)
+    if len(built_pairs) == len(pairs):
+        return built_pairs, list(map(_FIRST, pairs))
+    ok = [(e, s) for e, s in map(_each_one, pairs) if e is not None]  # one failed: find which, again
+    return [(built(r), s) for r, s in ok], [r for r, _ in ok]
+
+
+def _each_one(pair: Pair) -> tuple[Any, Scopes]:
+    try:
+        built(pair[0])
+    except Exception:
+        return None, pair[1]
+    return pair
+
+
 def _built_events(items: list[Any]) -> list[UsageEvent]:
     """Kept records built into events for a reader (one that fails is left out; its totals count)."""
     return _each(built, items, "its totals count")
@@ -94,11 +111,12 @@ class Ledger:
         self._lazy: weakref.WeakSet[Aggregates] = weakref.WeakSet()  # scopes keeping records
         PRICES.before_change(self.build_all)
 
-    def append(self, event: UsageEvent, scopes: Scopes = ()) -> None:
-        """Add ``event`` to the session and to each scope (its runs), then notify subscribers."""
+    def append(self, event: UsageEvent, scopes: Scopes = (), record: CallRecord | None = None) -> None:
+        """Add ``event`` to the session and to each scope (its runs), then notify subscribers; where it
+        has a flat ``record``, that is kept in its place until the events are read."""
         with self._lock:
             folded = self._fold() if self.pending else None
-            self._add(event, scopes)
+            self._add(event, scopes, record)
         if folded:
             self._tell_batched(folded)
         self.hub.emit("usage", event)
@@ -147,8 +165,8 @@ class Ledger:
             records = [p for p in items if type(p[0]) is tuple]
             pairs = [p for p in items if type(p[0]) is not tuple]
         unflat = self._add_records(records)
-        if unflat:
-            pairs.extend(_built_pairs(unflat))
+        if unflat:  # counted one by one, kept as records
+            self._add_events(*_built_beside(unflat))
         if pairs:
             self._add_events(pairs)
         self.session.keep(kept, True)  # records among them are built when the events are read
@@ -185,20 +203,28 @@ class Ledger:
                 extra.merge(delta)
         return unflat
 
-    def _add_events(self, pairs: list[tuple[UsageEvent, Scopes]]) -> None:
+    def _add_events(
+        self, pairs: list[tuple[UsageEvent, Scopes]], records: list[CallRecord] | None = None
+    ) -> None:
         """Add built events per (scopes, group): one accumulator merge per group and scope, not one
-        update per event per scope (the session keeps them: the caller extends it in order)."""
+        update per event per scope (the session keeps them: the caller extends it in order). Where the
+        events were built from ``records`` (same order), the scopes keep the records."""
         ordered: list[UsageEvent] = list(map(_FIRST, pairs))
         keys = list(zip(map(id, map(_SECOND, pairs)), map(_GROUP_KEY, ordered)))
-        batches = _grouped(keys, ordered, pairs)
-        session, extra = self.session, self.extra
-        for (_, (kind, provider, answered, model, tool)), (events, scopes) in batches.items():
+        batches = _grouped(keys, ordered if records is None else list(zip(ordered, records)), pairs)
+        session, extra, lazy = self.session, self.extra, self._lazy
+        for (_, (kind, provider, answered, model, tool)), (things, scopes) in batches.items():
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
+            events = things if records is None else list(map(_FIRST, things))
             delta = Accumulator()
             delta.add_many(events)
             session.absorb(group, delta, ())
             for scope in scopes:
-                scope.absorb(group, delta, events)
+                if records is None:
+                    scope.absorb(group, delta, events)
+                else:
+                    scope.absorb(group, delta, list(map(_SECOND, things)), True)
+                    lazy.add(scope)
             if extra is not None:
                 extra.merge(delta)
 
@@ -228,10 +254,15 @@ class Ledger:
             for scope in tuple(self._lazy):
                 self._build(scope)
 
-    def _add(self, event: UsageEvent, scopes: Scopes) -> None:
-        self.session.add(event)
+    def _add(self, event: UsageEvent, scopes: Scopes, record: CallRecord | None = None) -> None:
+        if record is not None:
+            lazy = self._lazy
+            for scope in (self.session, *scopes):
+                if not scope.lazy:  # a scope with records kept is already in the set
+                    lazy.add(scope)
+        self.session.add(event, record)
         for scope in scopes:
-            scope.add(event)
+            scope.add(event, record)
         if self.extra is not None:
             self.extra.add(event)
         self.appended += 1

@@ -25,6 +25,11 @@ Layout (``runs.calls.CallHandle.settled`` writes it; only finished calls with us
       usage's shape, its values from 27 on (``model.raw_view``: atoms only, so the collector
       untracks a kept record at its first collection)
 ====  ==================================================================
+
+A manual ``tt.record()`` (status ok, no metadata) is kept the same way, so the columns above sum
+and price it in the fold: 0 is its id (a str, where a call's is its number), 15-18 and 23-25 hold
+what every manual event has (None, False, None, (), 1, None, None), 26 its raw usage as given (None
+or a mapping) and 27 its usage source. Its event is priced as ``record()`` priced it.
 """
 
 from __future__ import annotations
@@ -49,6 +54,13 @@ _new = tuple.__new__
 def build(r: CallRecord) -> UsageEvent:
     """The typed, priced event of record ``r`` (the same event the call would have made at once)."""
     usage: Usage = _new(Usage, r[8:14])
+    if type(r[0]) is str:  # a manual record()
+        cost = PRICES.cost(r[3], r[2], usage, r[14]) if r[3] or r[14] is not None else None
+        manual: UsageEvent = _new(UsageEvent, (
+            *r[:8], usage, cost, "ok", r[27], *r[15:17], None, *r[17:22], r[22] or EMPTY_CONTEXT, *r[23:26],
+            r[26], None,
+        ))  # fmt: skip
+        return manual
     event: UsageEvent = _new(UsageEvent, (
         id_of(r[0]), *r[1:8], usage, PRICES.call_cost(r[2], r[3], r[15], usage, r[14], r[25]), "ok",
         "provider", r[15], r[16], None, r[17], r[18], *r[19:22], r[22] or EMPTY_CONTEXT, r[23], r[24], r[25],

@@ -57,9 +57,10 @@ def _after(event: UsageEvent, run: Run | None) -> None:
         _LEDGER.defer((event, () if run is None else run.scopes))
 
 
-def _count_now(event: UsageEvent, run: Run | None) -> None:
-    """Add ``event`` to the totals and tell its subscribers now, then check the budgets it counts in."""
-    _LEDGER.append(event, () if run is None else run.scopes)
+def _count_now(event: UsageEvent, run: Run | None, record: tuple[Any, ...] | None = None) -> None:
+    """Add ``event`` to the totals and tell its subscribers now, then check the budgets it counts in;
+    ``record``, its flat record (``ledger/records.py``), is kept instead of it where there is one."""
+    _LEDGER.append(event, () if run is None else run.scopes, record)
     if run is not None and run.budget_states:
         for state in run.budget_states:
             state.after_event(_HUB)
@@ -182,18 +183,20 @@ class CallHandle:
             return
         self.done = True
         ended = _time()
-        run = self.run  # as in _after:
+        run = self.run
+        if outcome[0] is None:  # no usage came back: its event says so, kept as it is
+            _after(self._event(outcome, "ok", None, None, ended), run)
+            return
+        raw = outcome[5]  # the flat record of ledger/records.py (its layout): plain values, flat raw usage
+        record = (self._n, *self._head, ended, *outcome[0], outcome[6], outcome[1], self.is_async,
+                  outcome[2], outcome[3], *self._tail, outcome[4], outcome[7],
+                  *(raw if type(raw) is tuple else (raw,)))  # fmt: skip
+        # as _after: an event now for a subscriber or a budget, else queued
         if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
-            _count_now(self._event(outcome, "ok", None, None, ended), run)
-        elif outcome[0] is None:  # no usage came back: its event says so, queued as it is
-            _LEDGER.defer((self._event(outcome, "ok", None, None, ended), () if run is None else run.scopes))
-        else:  # the flat record of ledger/records.py (its layout): no event until someone reads it
-            raw = outcome[5]  # flat raw usage is spliced in: a record of atoms, untracked by the collector
+            _count_now(self._event(outcome, "ok", None, None, ended), run, record)
+        else:  # no event until someone reads it
             pending = _PENDING  # Ledger.defer, inlined
-            pending.append(((self._n, *self._head, ended, *outcome[0], outcome[6], outcome[1], self.is_async,
-                             outcome[2], outcome[3], *self._tail, outcome[4], outcome[7],
-                             *(raw if type(raw) is tuple else (raw,))),
-                            () if run is None else run.scopes))  # fmt: skip
+            pending.append((record, () if run is None else run.scopes))
             if len(pending) >= _LEDGER.fold_at:
                 _LEDGER.fold()
 
@@ -303,16 +306,23 @@ def record(
         raise ValueError(f"status must be 'ok', 'error' or 'partial', got {status!r}")
     run = _RUN.get() or current_run()  # the contextvar, else the resolvers (the executing cell)
     now = _time()
-    priced = PRICES.cost(model, provider, usage, None if cost is None else float(cost)) if (
-        model or cost is not None) else None  # fmt: skip
+    reported = None if cost is None else float(cost)
+    priced = PRICES.cost(model, provider, usage, reported) if (model or reported is not None) else None
+    ctx = _CTX.get()
     event: UsageEvent = _new(UsageEvent, (
         new_id(), "manual", provider, model, "record", "record",
         now - duration_ms / 1000.0, now, usage, priced, status, usage_source, None, False, None, None, (),
         tool_name or _TOOL.get(), None if run is None else run.id, () if run is None else run.path,
-        _CTX.get() or EMPTY_CONTEXT, 1, None, None, raw_usage,
+        ctx or EMPTY_CONTEXT, 1, None, None, raw_usage,
         None if metadata is None else MappingProxyType(dict(metadata)),
     ))  # fmt: skip
-    _after(event, run)
+    # kept as a flat record of plain values (ledger/records.py), which the collector lets go of
+    record = (*event[:8], *usage, reported, None, False, None, (), *event[17:20], ctx, 1, None, None,
+              raw_usage, usage_source) if status == "ok" and metadata is None else None  # fmt: skip
+    if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
+        _count_now(event, run, record)
+    else:
+        _LEDGER.defer((event if record is None else record, () if run is None else run.scopes))
     return event
 
 
