@@ -317,3 +317,29 @@ def test_a_price_change_builds_recorded_calls_with_the_rates_their_totals_used()
         (kept,) = run.events
     assert before is not None and kept == first and kept.cost is not None
     assert kept.cost.total == pytest.approx(0.15) == before.total
+
+
+def test_a_call_without_flat_rates_whose_event_cannot_be_built_does_not_lose_the_others(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calls of a model without a price are counted one by one in the fold; one that cannot be built
+    is logged and left out, and the others are counted and kept as their records."""
+    from tokentrail.ledger import records
+
+    real = records.build
+
+    def broken(record: records.CallRecord) -> tt.UsageEvent:
+        if record[24] == "2":
+            raise RuntimeError("a bug")
+        return real(record)
+
+    monkeypatch.setattr(records, "build", broken)
+    with tt.track_usage("r") as run, caplog.at_level(logging.ERROR, logger="tokentrail"):
+        for i in range(4):
+            start_call("openai", "no-such-model-xyz").settle(
+                _outcome, {"in": 1, "out": 1, "model": "no-such-model-xyz", "id": str(i)}
+            )
+        assert run.totals().calls == 3  # folded: the broken one is not counted
+        assert [type(x) for x in run.agg._events] == [tuple] * 3
+        assert sorted(e.response_id for e in run.events) == ["0", "1", "3"]
+    assert "could not build the event" in caplog.text

@@ -60,19 +60,19 @@ def _built_pairs(pairs: list[Pair]) -> list[tuple[UsageEvent, Scopes]]:
 
 def _built_beside(pairs: list[Pair]) -> tuple[list[tuple[UsageEvent, Scopes]], list[CallRecord]]:
     """``_built_pairs`` of record pairs, and the records that were built, in the same order."""
-    built_pairs = _built_pairs(pairs)
+    built_pairs = _built_pairs(pairs)  # logs any that cannot be built
     if len(built_pairs) == len(pairs):
         return built_pairs, list(map(_FIRST, pairs))
-    ok = [(e, s) for e, s in map(_each_one, pairs) if e is not None]  # one failed: find which, again
-    return [(built(r), s) for r, s in ok], [r for r, _ in ok]
+    ok = [pair for pair in pairs if _buildable(pair[0])]
+    return [(built(r), s) for r, s in ok], list(map(_FIRST, ok))
 
 
-def _each_one(pair: Pair) -> tuple[Any, Scopes]:
+def _buildable(record: CallRecord) -> bool:
     try:
-        built(pair[0])
+        built(record)
     except Exception:
-        return None, pair[1]
-    return pair
+        return False
+    return True
 
 
 def _built_events(items: list[Any]) -> list[UsageEvent]:
