@@ -28,8 +28,10 @@ import tokentrail as tt
 N = 50  # calls counted per scenario; the batched fold runs in the counted region (the totals are read)
 
 
-def counted(fn: Callable[[], Any], settle: Callable[[], Any]) -> tuple[Counter[str], Counter[str]]:
-    """Bytecodes and Python calls per call of ``fn``, by function (``module:name``)."""
+def counted(
+    fn: Callable[[], Any], settle: Callable[[], Any], n: int = N
+) -> tuple[Counter[str], Counter[str]]:
+    """Bytecodes and Python calls of ``n`` runs of ``fn``, by function (``module:name``)."""
     ops: Counter[str] = Counter()
     calls: Counter[str] = Counter()
 
@@ -45,7 +47,7 @@ def counted(fn: Callable[[], Any], settle: Callable[[], Any]) -> tuple[Counter[s
 
     sys.settrace(trace)
     try:
-        for _ in range(N):
+        for _ in range(n):
             fn()
         settle()
     finally:
@@ -54,11 +56,22 @@ def counted(fn: Callable[[], Any], settle: Callable[[], Any]) -> tuple[Counter[s
 
 
 def main() -> int:
-    scenarios = {"plain call": b.plain, "50-chunk stream": b.stream}
+    aclient = b.openai.AsyncOpenAI(
+        api_key="sk-bench", http_client=b.openai.DefaultAsyncHttpxClient(transport=b.TRANSPORT), max_retries=0
+    )
+    loop = b.asyncio.new_event_loop()
+
+    def concurrent() -> None:
+        """100 concurrent async calls; counted per call (the loop's own work is the same for all three)."""
+        loop.run_until_complete(b.concurrent(aclient))
+
+    scenarios = {"plain call": b.plain, "50-chunk stream": b.stream, "100 async (per call)": concurrent}
+    runs = {"100 async (per call)": 2}  # times each scenario is counted (N by default)
+    per_call = {name: runs.get(name, N) * (100 if name.startswith("100 async") else 1) for name in scenarios}
     bare: dict[str, tuple[Counter[str], Counter[str]]] = {}
     for name, fn in scenarios.items():
         fn()  # warm: first-call caches
-        bare[name] = counted(fn, lambda: None)
+        bare[name] = counted(fn, lambda: None, runs.get(name, N))
     tt.instrument()
     with tt.track_usage("bench") as run:
         print(f"{'scenario':<18}{'bare bytecodes':>16}{'added':>10}{'bare calls':>12}{'added':>8}")
@@ -67,12 +80,13 @@ def main() -> int:
         for name, fn in scenarios.items():
             fn()
             _ = run.usage  # warm: the first fold resolves the model's rates (genai-prices is loaded)
-            ops, calls = counted(fn, lambda: run.usage)
+            ops, calls = counted(fn, lambda: run.usage, runs.get(name, N))
             bare_ops, bare_calls = bare[name]
-            added = (sum(ops.values()) - sum(bare_ops.values())) / N
-            added_calls = (sum(calls.values()) - sum(bare_calls.values())) / N
-            print(f"{name:<18}{sum(bare_ops.values()) / N:>16,.0f}{added:>+10,.0f}"
-                  f"{sum(bare_calls.values()) / N:>12,.0f}{added_calls:>+8,.1f}")  # fmt: skip
+            k = per_call[name]
+            added = (sum(ops.values()) - sum(bare_ops.values())) / k
+            added_calls = (sum(calls.values()) - sum(bare_calls.values())) / k
+            print(f"{name:<18}{sum(bare_ops.values()) / k:>16,.0f}{added:>+10,.0f}"
+                  f"{sum(bare_calls.values()) / k:>12,.0f}{added_calls:>+8,.1f}")  # fmt: skip
             ours = Counter({k: v for k, v in ops.items() if k.startswith("tokentrail/")})
             rows.append((name, ours, calls))
             added_by[name] = added
@@ -83,17 +97,19 @@ def main() -> int:
         print(f"\n{'scenario':<18}{'tokentrail added':>18}{'otel-openai-v2 added':>22}{'peer/ours':>11}")
         for (name, _ours, _), fn in zip(rows, scenarios.values()):
             fn()
-            ops, _calls = counted(fn, peer.spans.clear)
+            ops, _calls = counted(fn, peer.spans.clear, runs.get(name, N))
             bare_ops = bare[name][0]
-            theirs = (sum(ops.values()) - sum(bare_ops.values())) / N
+            theirs = (sum(ops.values()) - sum(bare_ops.values())) / per_call[name]
             print(f"{name:<18}{added_by[name]:>+18,.0f}{theirs:>+22,.0f}{theirs / added_by[name]:>10.1f}x")
     finally:
         peer.off()
     b.check_no_errors()
+    loop.close()
     for name, ours, calls in rows:
+        k = per_call[name]
         print(f"\n{name}: tokentrail's functions, bytecodes (and calls) per call")
         for key, count in ours.most_common(12):
-            print(f"  {count / N:>8,.1f}  ({calls[key] / N:>5.2f})  {key}")
+            print(f"  {count / k:>8,.1f}  ({calls[key] / k:>5.2f})  {key}")
     return 0
 
 
