@@ -309,10 +309,14 @@ def test_events_counted_at_once_keep_their_records_too() -> None:
     assert run.usage == tt.Usage(12, 3)
 
 
-def test_a_price_change_builds_recorded_calls_with_the_rates_their_totals_used() -> None:
+@pytest.mark.parametrize("counted_at_once", [False, True])
+def test_a_price_change_builds_recorded_calls_with_the_rates_their_totals_used(counted_at_once: bool) -> None:
+    if counted_at_once:  # a usage handler: each event is built and counted at once, its record kept
+        tt.configure(handlers=[lambda event: None])
     with tt.track_usage("r") as run:
         first = tt.record(model="gpt-4o-mini", provider="openai", input_tokens=1_000_000, output_tokens=0)
         before = run.cost
+        assert [type(x) for x in run.agg._events] == [tuple]  # kept as its record until read
         tt.set_price("gpt-4o-mini", input_per_mtok=100.0, output_per_mtok=100.0)  # conftest clears it
         (kept,) = run.events
     assert before is not None and kept == first and kept.cost is not None
