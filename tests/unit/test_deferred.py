@@ -169,22 +169,27 @@ def test_folded_totals_equal_the_events_added_one_by_one() -> None:
     )
 
 
-def test_a_call_whose_event_cannot_be_built_does_not_lose_the_others(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _break_build_of_response(monkeypatch: pytest.MonkeyPatch, response_id: str) -> None:
+    """A bug in building one record's event: the record of the call with ``response_id`` raises."""
     from tokentrail.ledger import records
 
-    handles = [start_call("openai", "gpt-4o") for _ in range(5)]
-    for i, handle in enumerate(handles):
-        handle.settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o", "id": str(i)})
     real = records.build
 
     def broken(record: records.CallRecord) -> tt.UsageEvent:
-        if record[24] == "2":
+        if record[24] == response_id:
             raise RuntimeError("a bug")
         return real(record)
 
     monkeypatch.setattr(records, "build", broken)
+
+
+def test_a_call_whose_event_cannot_be_built_does_not_lose_the_others(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handles = [start_call("openai", "gpt-4o") for _ in range(5)]
+    for i, handle in enumerate(handles):
+        handle.settle(_outcome, {"in": 1, "out": 1, "model": "gpt-4o", "id": str(i)})
+    _break_build_of_response(monkeypatch, "2")
     with caplog.at_level(logging.ERROR, logger="tokentrail"):
         assert [e.response_id for e in tt.tracker().events] == ["0", "1", "3", "4"]
     assert "could not build the event" in caplog.text and not LEDGER.pending
@@ -328,16 +333,7 @@ def test_a_call_without_flat_rates_whose_event_cannot_be_built_does_not_lose_the
 ) -> None:
     """Calls of a model without a price are counted one by one in the fold; one that cannot be built
     is logged and left out, and the others are counted and kept as their records."""
-    from tokentrail.ledger import records
-
-    real = records.build
-
-    def broken(record: records.CallRecord) -> tt.UsageEvent:
-        if record[24] == "2":
-            raise RuntimeError("a bug")
-        return real(record)
-
-    monkeypatch.setattr(records, "build", broken)
+    _break_build_of_response(monkeypatch, "2")
     with tt.track_usage("r") as run, caplog.at_level(logging.ERROR, logger="tokentrail"):
         for i in range(4):
             start_call("openai", "no-such-model-xyz").settle(
