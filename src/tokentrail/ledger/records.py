@@ -55,10 +55,9 @@ def build(r: CallRecord) -> UsageEvent:
     """The typed, priced event of record ``r`` (the same event the call would have made at once)."""
     usage: Usage = _new(Usage, r[8:14])
     if type(r[0]) is str:  # a manual record()
-        cost = PRICES.cost(r[3], r[2], usage, r[14]) if r[3] or r[14] is not None else None
         manual: UsageEvent = _new(UsageEvent, (
-            *r[:8], usage, cost, "ok", r[27], *r[15:17], None, *r[17:22], r[22] or EMPTY_CONTEXT, *r[23:26],
-            r[26], None,
+            *r[:8], usage, PRICES.cost(r[3], r[2], usage, r[14]), "ok", r[27], *r[15:17], None, *r[17:22],
+            r[22] or EMPTY_CONTEXT, *r[23:26], r[26], None,
         ))  # fmt: skip
         return manual
     event: UsageEvent = _new(UsageEvent, (

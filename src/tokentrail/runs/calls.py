@@ -48,13 +48,13 @@ def check_budgets(run: Run | None) -> None:
         TRACKER.global_budget.check()
 
 
-def _after(event: UsageEvent, run: Run | None) -> None:
+def _after(event: UsageEvent, run: Run | None, record: tuple[Any, ...] | None = None) -> None:
     """Count ``event``: at once when a ``usage`` subscriber or a budget needs it, else queued for the
-    next read."""
+    next read; its flat ``record`` (``ledger/records.py``), where it has one, is what is kept."""
     if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
-        _count_now(event, run)
+        _count_now(event, run, record)
     else:
-        _LEDGER.defer((event, () if run is None else run.scopes))
+        _LEDGER.defer((event if record is None else record, () if run is None else run.scopes))
 
 
 def _count_now(event: UsageEvent, run: Run | None, record: tuple[Any, ...] | None = None) -> None:
@@ -307,7 +307,7 @@ def record(
     run = _RUN.get() or current_run()  # the contextvar, else the resolvers (the executing cell)
     now = _time()
     reported = None if cost is None else float(cost)
-    priced = PRICES.cost(model, provider, usage, reported) if (model or reported is not None) else None
+    priced = PRICES.cost(model, provider, usage, reported)  # None without a model or a reported cost
     ctx = _CTX.get()
     event: UsageEvent = _new(UsageEvent, (
         new_id(), "manual", provider, model, "record", "record",
@@ -319,10 +319,7 @@ def record(
     # kept as a flat record of plain values (ledger/records.py), which the collector lets go of
     record = (*event[:8], *usage, reported, None, False, None, (), *event[17:20], ctx, 1, None, None,
               raw_usage, usage_source) if status == "ok" and metadata is None else None  # fmt: skip
-    if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
-        _count_now(event, run, record)
-    else:
-        _LEDGER.defer((event if record is None else record, () if run is None else run.scopes))
+    _after(event, run, record)
     return event
 
 
