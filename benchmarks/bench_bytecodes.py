@@ -67,7 +67,8 @@ def main() -> int:
 
     scenarios = {"plain call": b.plain, "50-chunk stream": b.stream, "100 async (per call)": concurrent}
     runs = {"100 async (per call)": 2}  # times each scenario is counted (N by default)
-    per_call = {name: runs.get(name, N) * (100 if name.startswith("100 async") else 1) for name in scenarios}
+    calls_per_run = {"100 async (per call)": 100}  # counts are printed per call
+    per_call = {name: runs.get(name, N) * calls_per_run.get(name, 1) for name in scenarios}
     bare: dict[str, tuple[Counter[str], Counter[str]]] = {}
     for name, fn in scenarios.items():
         fn()  # warm: first-call caches
