@@ -21,7 +21,8 @@ $(WIDGET): js/node_modules/.package-lock.json $(wildcard js/src/*.js) js/build.m
 
 widget: $(WIDGET)
 
-$(STAMP): $(BIN)/python pyproject.toml $(WIDGET)
+# hatch_build.py compiles the optional C hot path (src/tokentrail/instrument/_speedups.c) in place
+$(STAMP): $(BIN)/python pyproject.toml hatch_build.py src/tokentrail/instrument/_speedups.c $(WIDGET)
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[test]"  # the widget is built above
 	touch $@
 
@@ -32,8 +33,8 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium; }
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks hatch_build.py
+	$(BIN)/ruff format --check src tests benchmarks hatch_build.py
 
 typecheck: install
 	$(BIN)/mypy

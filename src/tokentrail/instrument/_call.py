@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from ..model import EventKind
 from ..runs.budget import BudgetExceeded
 from ..runs.calls import CallHandle, open_call, unreadable
+from . import _fast
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
@@ -35,6 +36,7 @@ class Adapter(Protocol):
     readers: Mapping[str, Reader]  # operation -> what its parsed result reports
     stream_types: tuple[type, ...]
     raw_types: tuple[type, ...]
+    fast_types: tuple[type, ...]  # parsed results the C hot path reads (``_fast.settle``)
 
     def prepare(self, call: Call, options: Any) -> Any: ...
 
@@ -113,8 +115,10 @@ class Call(CallHandle):
     def succeeded(self, result: Any) -> Any:
         """Record a parsed result, or hand back a watched stream; raw responses wait for ``parse()``."""
         try:
-            adapter = self.adapter
             kind = _KINDS.get(type(result))
+            if kind == FAST and _fast.settle(self, result):  # read and queued in C
+                return result
+            adapter = self.adapter
             if kind is None:
                 kind = _kind_of(adapter, result)
             if kind == STREAM:
@@ -153,7 +157,7 @@ class Call(CallHandle):
         return proxy(stream, watcher, end)
 
 
-PARSED, STREAM, RAW = 0, 1, 2
+PARSED, STREAM, RAW, FAST = 0, 1, 2, 3  # FAST: parsed, of a type the C hot path reads
 _KINDS: dict[type, int] = {}  # result type -> what it is, learned once per type
 
 
@@ -163,6 +167,8 @@ def _kind_of(adapter: Adapter, result: Any) -> int:
         if isinstance(result, adapter.stream_types)
         else RAW
         if isinstance(result, adapter.raw_types)
+        else FAST
+        if type(result) in adapter.fast_types
         else PARSED
     )
     if len(_KINDS) < 1024:

@@ -96,6 +96,7 @@ class AnthropicAdapter:
     sdk = "anthropic"
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
+    fast_types: tuple[type, ...] = ()  # the C hot path reads OpenAI results only
 
     def prepare(self, call: Call, options: Any) -> Any:
         return options

@@ -36,6 +36,11 @@ _RESPONSE_DONE = frozenset(
     {"response.created", "response.completed", "response.incomplete", "response.failed"}
 )
 _RAW_HEADER = "X-Stainless-Raw-Response"
+_FAST_TYPES = (  # results _completion_fields reads, exactly these types (parse()'s subclass is not one)
+    ("openai.types.chat", "ChatCompletion"),
+    ("openai.types", "Completion"),
+    ("openai.types", "CreateEmbeddingResponse"),
+)
 _EMPTY: dict[str, Any] = {}
 
 
@@ -263,6 +268,7 @@ class OpenAIAdapter:
     sdk = "openai"
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
+    fast_types: tuple[type, ...] = ()
 
     def prepare(self, call: Call, options: Any) -> Any:
         """Ask a chat/completions stream for its usage (``stream_options.include_usage``) if allowed."""
@@ -311,6 +317,8 @@ ADAPTER = OpenAIAdapter()
 def patch(registry: Registry) -> None:
     """Patch the openai SDK's classes (1.x-3.x: whatever of these exists), and its stream helpers."""
     patch_client(registry, "openai", ADAPTER)
+    found = (getattr(optional_module(m), name, None) for m, name in _FAST_TYPES)
+    ADAPTER.fast_types = tuple(t for t in found if isinstance(t, type))
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),

@@ -1,0 +1,34 @@
+"""The optional C hot path (``_speedups.c``): ``settle(call, result)`` queues a usual parsed OpenAI
+result's flat record and returns True, or returns False having done nothing (the Python path then
+reads it). Where the module was not built, or ``TOKENTRAIL_NO_SPEEDUPS=1``, ``settle`` always says
+False and the same Python code runs."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from ..runs.tracker import TRACKER
+from ._flat import _SHAPES
+
+
+def _python(call: Any, result: Any) -> bool:
+    """The pure-Python stand-in: never handles a call (``Call.succeeded`` reads it)."""
+    return False
+
+
+def _load() -> Any:
+    if os.environ.get("TOKENTRAIL_NO_SPEEDUPS"):
+        return None
+    try:
+        from . import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    ledger = TRACKER.ledger  # one for the process, its queue one deque for its life
+    _speedups.bind(ledger, ledger.hub, ledger.pending, _SHAPES, time.time)
+    return _speedups
+
+
+SPEEDUPS = _load()
+settle = _python if SPEEDUPS is None else SPEEDUPS.settle

@@ -1,0 +1,332 @@
+/* The caller's path of a parsed OpenAI result, in C: read its usage and queue its flat record.
+ *
+ * `settle(call, result)` does what `openai._completion_fields` then `CallHandle.settled` do for the
+ * usual result (ChatCompletion, Completion, CreateEmbeddingResponse: plain int counts, a usage layout
+ * `_flat` has learned, no extras, at most one choice and no tool calls, nobody counting at once) and
+ * returns True; for anything else it returns False having changed nothing, and the Python path
+ * (which it mirrors, and which tests compare it with) handles the call. Optional: without a C
+ * compiler tokentrail runs the same Python code (`_speedups.py` documents the fallback).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* bound once by `bind()`: the ledger's queue and what decides whether a call is counted at once */
+static PyObject *g_ledger, *g_hub, *g_pending, *g_append, *g_shapes, *g_time, *g_empty, *g_zero;
+
+static PyObject *s_dict, *s_usage, *s_choices, *s_ptd, *s_ctd, *s_pt, *s_ct, *s_cached, *s_cache_write,
+    *s_reasoning, *s_extra_attr, *s_message, *s_finish, *s_tool_calls, *s_model, *s_id, *s_tier, *s_done,
+    *s_run, *s_n, *s_head, *s_tail, *s_is_async, *s_extra, *s_watching, *s_budgets, *s_scopes, *s_fold_at,
+    *s_fold;
+
+#define FALLBACK 0 /* not handled: nothing changed, the Python path reads the result */
+
+/* `d.get(key)`, a new reference (None when absent); NULL with an error set */
+static PyObject *get(PyObject *d, PyObject *key) {
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        v = Py_None;
+    }
+    Py_INCREF(v);
+    return v;
+}
+
+/* `obj.__dict__` if it is a dict (new reference), else NULL (no error: the caller falls back) */
+static PyObject *fields_of(PyObject *obj) {
+    PyObject *d = PyObject_GetAttr(obj, s_dict);
+    if (d == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (!PyDict_CheckExact(d)) {
+        Py_DECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* `d.get(key) or 0` as an exact int (new reference in *out, its value in *value): 1 if so, 0 if
+ * it is anything else (a str, a float, a bool, a huge int: the Python path normalizes it) */
+static int count_of(PyObject *d, PyObject *key, PyObject **out, long long *value) {
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL || v == Py_None) {
+        PyErr_Clear();
+        Py_INCREF(g_zero);
+        *out = g_zero;
+        *value = 0;
+        return 1;
+    }
+    if (!PyLong_CheckExact(v)) return 0;
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred()) || x < 0 || x > ((long long)1 << 60)) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_INCREF(v);
+    *out = v;
+    *value = x;
+    return 1;
+}
+
+/* True if `call` is counted at once (a usage subscriber, a budget, a global budget's counter): the
+ * Python path builds its event; -1 on error */
+static int counted_now(PyObject *run) {
+    PyObject *v = PyObject_GetAttr(g_ledger, s_extra);
+    if (v == NULL) return -1;
+    int now = v != Py_None;
+    Py_DECREF(v);
+    if (now) return 1;
+    v = PyObject_GetAttr(g_hub, s_watching);
+    if (v == NULL) return -1;
+    now = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    if (now) return now;
+    if (run == Py_None) return 0;
+    v = PyObject_GetAttr(run, s_budgets);
+    if (v == NULL) return -1;
+    now = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return now;
+}
+
+/* the values of an SDK model's fields dict, appended to `out` from `at`: the flat raw usage's tail */
+static Py_ssize_t put_values(PyObject *out, Py_ssize_t at, PyObject *fields) {
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(fields, &pos, &key, &value)) {
+        Py_INCREF(value);
+        PyTuple_SET_ITEM(out, at++, value);
+    }
+    return at;
+}
+
+/* 1 settled (queued, or already done), 0 fall back, -1 error (only after queueing: the fold raised) */
+static int settle_call(PyObject *call, PyObject *result) {
+    int handled = FALLBACK;
+    PyObject *run = NULL, *d = NULL, *u = NULL, *ud = NULL, *p = NULL, *c = NULL, *pd = NULL, *cd = NULL;
+    PyObject *key = NULL, *top = NULL, *choices = NULL, *finish = NULL, *model = NULL, *rid = NULL;
+    PyObject *tier = NULL, *extra = NULL, *ended = NULL, *n = NULL, *head = NULL, *tail = NULL;
+    PyObject *is_async = NULL, *record = NULL, *scopes = NULL, *item = NULL, *done = NULL;
+    PyObject *i = NULL, *o = NULL, *hit = NULL, *put = NULL, *think = NULL, *total = NULL;
+    long long vi, vo, vhit, vput, vthink;
+
+    run = PyObject_GetAttr(call, s_run);
+    if (run == NULL) goto out;
+    int now = counted_now(run);
+    if (now != 0) goto out;
+
+    /* _completion_fields: the result's usage, read and copied flat in one pass */
+    if ((d = fields_of(result)) == NULL) goto out;
+    u = PyDict_GetItemWithError(d, s_usage);
+    if (u == NULL || u == Py_None) goto out;
+    Py_INCREF(u);
+    if ((ud = fields_of(u)) == NULL) goto out;
+    if ((p = get(ud, s_ptd)) == NULL || (c = get(ud, s_ctd)) == NULL) goto out;
+    if (p != Py_None && (pd = fields_of(p)) == NULL) goto out;
+    if (c != Py_None && (cd = fields_of(c)) == NULL) goto out;
+    key = PyTuple_Pack(3, (PyObject *)Py_TYPE(u), (PyObject *)Py_TYPE(p), (PyObject *)Py_TYPE(c));
+    if (key == NULL) goto out;
+    PyObject *known = PyDict_GetItemWithError(g_shapes, key); /* (shape, top getter, len) */
+    if (known == NULL || !PyTuple_CheckExact(known) || PyTuple_GET_SIZE(known) != 3) goto out;
+    PyObject *shape = PyTuple_GET_ITEM(known, 0), *nfields = PyTuple_GET_ITEM(known, 2);
+    Py_ssize_t expected = PyLong_AsSsize_t(nfields);
+    if (expected != PyDict_GET_SIZE(ud)) goto out;
+    top = PyObject_CallOneArg(PyTuple_GET_ITEM(known, 1), ud);
+    if (top == NULL || !PyTuple_CheckExact(top)) goto out;
+    if (!count_of(ud, s_pt, &i, &vi) || !count_of(ud, s_ct, &o, &vo)) goto out;
+    if (pd == NULL) {
+        Py_INCREF(g_zero), Py_INCREF(g_zero);
+        hit = put = g_zero;
+        vhit = vput = 0;
+    } else if (!count_of(pd, s_cached, &hit, &vhit) || !count_of(pd, s_cache_write, &put, &vput)) {
+        goto out;
+    }
+    if (cd == NULL) {
+        Py_INCREF(g_zero);
+        think = g_zero;
+        vthink = 0;
+    } else if (!count_of(cd, s_reasoning, &think, &vthink)) {
+        goto out;
+    }
+    if (vhit + vput > vi || vthink > vo) goto out; /* odd counts: the core's normalizer names them */
+    extra = PyObject_GetAttr(u, s_extra_attr); /* extras (OpenRouter's cost ...): copied by Python */
+    if (extra == NULL) PyErr_Clear();
+    else if (extra != Py_None) {
+        int some = PyObject_IsTrue(extra);
+        if (some != 0) goto out;
+    }
+
+    /* the first choice's finish reason; tool calls or several choices: the Python path */
+    if ((choices = get(d, s_choices)) == NULL) goto out;
+    if (choices == Py_None || (PyList_CheckExact(choices) && PyList_GET_SIZE(choices) == 0)) {
+        Py_INCREF(Py_None);
+        finish = Py_None;
+    } else {
+        if (!PyList_CheckExact(choices) || PyList_GET_SIZE(choices) != 1) goto out;
+        PyObject *first = PyList_GET_ITEM(choices, 0);
+        PyObject *ff = fields_of(first);
+        if (ff == NULL) goto out;
+        PyObject *message = get(ff, s_message);
+        Py_DECREF(ff);
+        if (message == NULL) goto out;
+        int tools = 0;
+        if (message != Py_None) {
+            PyObject *calls = PyObject_GetAttr(message, s_tool_calls);
+            tools = calls == NULL ? -1 : PyObject_IsTrue(calls);
+            Py_XDECREF(calls);
+        }
+        Py_DECREF(message);
+        if (tools != 0) goto out;
+        if ((finish = PyObject_GetAttr(first, s_finish)) == NULL) goto out;
+    }
+    if ((model = get(d, s_model)) == NULL || (rid = get(d, s_id)) == NULL || (tier = get(d, s_tier)) == NULL)
+        goto out;
+
+    /* CallHandle.settled: done once, the flat record queued for the next fold */
+    if ((done = PyObject_GetAttr(call, s_done)) == NULL) goto out;
+    int was = PyObject_IsTrue(done);
+    if (was < 0) goto out;
+    if (was) {
+        handled = 1;
+        goto out;
+    }
+    if ((n = PyObject_GetAttr(call, s_n)) == NULL || (head = PyObject_GetAttr(call, s_head)) == NULL ||
+        (tail = PyObject_GetAttr(call, s_tail)) == NULL || (is_async = PyObject_GetAttr(call, s_is_async)) == NULL)
+        goto out;
+    if (!PyTuple_CheckExact(head) || PyTuple_GET_SIZE(head) != 6 || !PyTuple_CheckExact(tail) ||
+        PyTuple_GET_SIZE(tail) != 5)
+        goto out;
+    if (run == Py_None) {
+        Py_INCREF(g_empty);
+        scopes = g_empty;
+    } else if ((scopes = PyObject_GetAttr(run, s_scopes)) == NULL) {
+        goto out;
+    }
+    if ((total = PyLong_FromLongLong(vi + vo)) == NULL) goto out;
+    if ((ended = PyObject_CallNoArgs(g_time)) == NULL) goto out;
+    Py_ssize_t ntop = PyTuple_GET_SIZE(top);
+    Py_ssize_t size = 26 + 1 + ntop + (pd ? PyDict_GET_SIZE(pd) : 0) + (cd ? PyDict_GET_SIZE(cd) : 0);
+    if ((record = PyTuple_New(size)) == NULL) goto out;
+    PyObject *const fixed[] = {
+        n, PyTuple_GET_ITEM(head, 0), PyTuple_GET_ITEM(head, 1), PyTuple_GET_ITEM(head, 2),
+        PyTuple_GET_ITEM(head, 3), PyTuple_GET_ITEM(head, 4), PyTuple_GET_ITEM(head, 5), ended,
+        i, o, total, hit, put, think, Py_None, model, is_async, finish, g_empty,
+        PyTuple_GET_ITEM(tail, 0), PyTuple_GET_ITEM(tail, 1), PyTuple_GET_ITEM(tail, 2),
+        PyTuple_GET_ITEM(tail, 3), PyTuple_GET_ITEM(tail, 4), rid, tier, shape,
+    };
+    Py_ssize_t at = 0;
+    for (; at < 27; at++) {
+        Py_INCREF(fixed[at]);
+        PyTuple_SET_ITEM(record, at, fixed[at]);
+    }
+    for (Py_ssize_t k = 0; k < ntop; k++, at++) {
+        PyObject *v = PyTuple_GET_ITEM(top, k);
+        Py_INCREF(v);
+        PyTuple_SET_ITEM(record, at, v);
+    }
+    if (pd) at = put_values(record, at, pd);
+    if (cd) at = put_values(record, at, cd);
+    if (at != size) goto out; /* a fields dict changed size under us: let Python read it */
+    if (PyObject_SetAttr(call, s_done, Py_True) < 0) goto out;
+    handled = 1;
+    if ((item = PyTuple_Pack(2, record, scopes)) == NULL) goto error;
+    PyObject *r = PyObject_CallOneArg(g_append, item);
+    if (r == NULL) goto error;
+    Py_DECREF(r);
+    PyObject *at_most = PyObject_GetAttr(g_ledger, s_fold_at);
+    if (at_most == NULL) goto error;
+    Py_ssize_t limit = PyLong_AsSsize_t(at_most);
+    Py_DECREF(at_most);
+    if (limit == -1 && PyErr_Occurred()) goto error;
+    if (PyObject_Size(g_pending) >= limit) {
+        r = PyObject_CallMethodNoArgs(g_ledger, s_fold);
+        if (r == NULL) goto error;
+        Py_DECREF(r);
+    }
+    goto out;
+error:
+    handled = -1;
+out:
+    if (handled == FALLBACK) PyErr_Clear();
+    Py_XDECREF(run), Py_XDECREF(d), Py_XDECREF(u), Py_XDECREF(ud), Py_XDECREF(p), Py_XDECREF(c);
+    Py_XDECREF(pd), Py_XDECREF(cd), Py_XDECREF(key), Py_XDECREF(top), Py_XDECREF(choices);
+    Py_XDECREF(finish), Py_XDECREF(model), Py_XDECREF(rid), Py_XDECREF(tier), Py_XDECREF(extra);
+    Py_XDECREF(ended), Py_XDECREF(n), Py_XDECREF(head), Py_XDECREF(tail), Py_XDECREF(is_async);
+    Py_XDECREF(record), Py_XDECREF(scopes), Py_XDECREF(item), Py_XDECREF(done), Py_XDECREF(i);
+    Py_XDECREF(o), Py_XDECREF(hit), Py_XDECREF(put), Py_XDECREF(think), Py_XDECREF(total);
+    return handled;
+}
+
+static PyObject *settle(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "settle(call, result)");
+        return NULL;
+    }
+    if (g_ledger == NULL) Py_RETURN_FALSE; /* not bound yet */
+    int handled = settle_call(args[0], args[1]);
+    if (handled < 0) return NULL;
+    return PyBool_FromLong(handled);
+}
+
+static PyObject *bind(PyObject *module, PyObject *args) {
+    PyObject *ledger, *hub, *pending, *shapes, *clock;
+    if (!PyArg_ParseTuple(args, "OOOO!O:bind", &ledger, &hub, &pending, &PyDict_Type, &shapes, &clock))
+        return NULL;
+    PyObject *append = PyObject_GetAttrString(pending, "append");
+    if (append == NULL) return NULL;
+    Py_INCREF(ledger), Py_INCREF(hub), Py_INCREF(pending), Py_INCREF(shapes), Py_INCREF(clock);
+    Py_XSETREF(g_ledger, ledger);
+    Py_XSETREF(g_hub, hub);
+    Py_XSETREF(g_pending, pending);
+    Py_XSETREF(g_append, append);
+    Py_XSETREF(g_shapes, shapes);
+    Py_XSETREF(g_time, clock);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"settle", (PyCFunction)(void (*)(void))settle, METH_FASTCALL,
+     "settle(call, result) -> bool: queue a usual parsed OpenAI result's flat record; False: not handled."},
+    {"bind", bind, METH_VARARGS, "bind(ledger, hub, pending, shapes, clock): what settle queues into."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};
+
+#define INTERN(var, text) \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) return NULL
+
+PyMODINIT_FUNC PyInit__speedups(void) {
+    INTERN(s_dict, "__dict__");
+    INTERN(s_usage, "usage");
+    INTERN(s_choices, "choices");
+    INTERN(s_ptd, "prompt_tokens_details");
+    INTERN(s_ctd, "completion_tokens_details");
+    INTERN(s_pt, "prompt_tokens");
+    INTERN(s_ct, "completion_tokens");
+    INTERN(s_cached, "cached_tokens");
+    INTERN(s_cache_write, "cache_write_tokens");
+    INTERN(s_reasoning, "reasoning_tokens");
+    INTERN(s_extra_attr, "__pydantic_extra__");
+    INTERN(s_message, "message");
+    INTERN(s_finish, "finish_reason");
+    INTERN(s_tool_calls, "tool_calls");
+    INTERN(s_model, "model");
+    INTERN(s_id, "id");
+    INTERN(s_tier, "service_tier");
+    INTERN(s_done, "done");
+    INTERN(s_run, "run");
+    INTERN(s_n, "_n");
+    INTERN(s_head, "_head");
+    INTERN(s_tail, "_tail");
+    INTERN(s_is_async, "is_async");
+    INTERN(s_extra, "extra");
+    INTERN(s_watching, "watching_usage");
+    INTERN(s_budgets, "budget_states");
+    INTERN(s_scopes, "scopes");
+    INTERN(s_fold_at, "fold_at");
+    INTERN(s_fold, "fold");
+    if ((g_empty = PyTuple_New(0)) == NULL || (g_zero = PyLong_FromLong(0)) == NULL) return NULL;
+    return PyModule_Create(&module);
+}

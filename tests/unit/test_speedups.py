@@ -1,0 +1,181 @@
+"""The C hot path (``instrument/_speedups.c``) queues exactly what the Python path queues, or declines.
+
+Every case sends the same canned body through the real openai SDK twice, once with the C ``settle``
+and once with the Python stand-in, and compares the flat records each queued, then the events.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sysconfig
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+from support import payloads as p
+from support.mock_http import Canned, openai_client
+
+import tokentrail as tt
+import tokentrail.instrument as ti
+from tokentrail.instrument import _fast
+from tokentrail.runs.calls import start_call
+
+LEDGER = tt.tracker().ledger
+MSGS = [{"role": "user", "content": "Hi"}]
+PLAIN = {"prompt_tokens": 12, "completion_tokens": 2, "total_tokens": 14}
+C_BUILT = _fast.SPEEDUPS is not None
+
+
+@pytest.fixture(autouse=True)
+def instrumented() -> Iterator[None]:
+    ti.instrument()
+    yield
+    ti.uninstrument()
+
+
+def test_the_c_hot_path_is_built_where_a_compiler_is() -> None:
+    """`make install` compiles it (hatch_build.py); a missing build must not pass unnoticed."""
+    compiler = shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])
+    if os.environ.get("TOKENTRAIL_NO_SPEEDUPS") or compiler is None:
+        assert _fast.settle is _fast._python
+    else:
+        assert C_BUILT and _fast.settle is _fast.SPEEDUPS.settle
+
+
+class Spy:
+    """Counts what ``settle`` handled, around the C function or the Python stand-in."""
+
+    def __init__(self, settle: Any) -> None:
+        self.settle, self.handled, self.declined = settle, 0, 0
+
+    def __call__(self, call: Any, result: Any) -> bool:
+        done: bool = self.settle(call, result)
+        if done:
+            self.handled += 1
+        else:
+            self.declined += 1
+        return done
+
+
+def _send(monkeypatch: pytest.MonkeyPatch, settle: Any, body: dict[str, Any], kind: str) -> tuple[Spy, Any]:
+    """One call through the SDK; (what settle did, the queued records and the events)."""
+    spy = Spy(settle)
+    monkeypatch.setattr(_fast, "settle", spy)
+    client = openai_client(Canned(body, body))  # the first call only teaches _KINDS the result's type
+    make = {
+        "chat": lambda: client.chat.completions.create(model="gpt-4o-mini", messages=MSGS),
+        "completion": lambda: client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Hi"),
+        "embedding": lambda: client.embeddings.create(model="text-embedding-3-small", input="Hi"),
+    }[kind]
+    make()
+    spy.handled = spy.declined = 0
+    tt.tracker().reset()
+    with tt.track_usage("parity") as run:
+        make()
+        queued = [record for record, _ in LEDGER.pending]
+        events = run.events
+    return spy, (queued, events)
+
+
+_SKIP = {0, 6, 7, 20, 21}  # the call's number, started, ended, its run's id and path: all two calls differ in
+_SKIP_EVENT = {"id", "started_at", "ended_at", "run_id", "run_path"}
+
+
+def _same(a: Any, b: Any) -> None:
+    (queued_a, events_a), (queued_b, events_b) = a, b
+    assert len(queued_a) == len(queued_b) and len(events_a) == len(events_b) == 1
+    for ra, rb in zip(queued_a, queued_b):
+        if type(ra) is tuple and type(rb) is tuple:
+            assert [v for i, v in enumerate(ra) if i not in _SKIP] == [
+                v for i, v in enumerate(rb) if i not in _SKIP
+            ]
+    ea, eb = events_a[0]._asdict(), events_b[0]._asdict()
+    assert {k: v for k, v in ea.items() if k not in _SKIP_EVENT} == {
+        k: v for k, v in eb.items() if k not in _SKIP_EVENT
+    }
+
+
+# fmt: off
+CASES: dict[str, tuple[str, dict[str, Any], bool]] = {  # name: (operation, body, the C path takes it)
+    "plain chat": ("chat", p.openai_chat(PLAIN, model="gpt-4o-mini-2024-07-18"), True),
+    "cached and reasoning tokens": ("chat", p.openai_chat(p.REASONING_USAGE), True),
+    "a cache write": ("chat", p.openai_chat({**PLAIN, "prompt_tokens_details": {
+        "cached_tokens": 4, "cache_write_tokens": 3}}, model="gpt-4o"), True),
+    "no choices": ("chat", {**p.openai_chat(PLAIN), "choices": []}, True),
+    "no service tier": ("chat", {k: v for k, v in p.openai_chat(PLAIN).items() if k != "service_tier"}, True),
+    "a legacy completion": ("completion", {
+        "id": "cmpl-1", "object": "text_completion", "created": 1, "model": "gpt-3.5-turbo-instruct",
+        "choices": [{"index": 0, "text": "Hi", "logprobs": None, "finish_reason": "length"}],
+        "usage": PLAIN}, True),
+    "an embedding": ("embedding", {
+        "object": "list", "model": "text-embedding-3-small",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+        "usage": {"prompt_tokens": 5, "total_tokens": 5}}, True),
+    # declined: the Python path reads them (extras, odd counts, tools, several choices, no usage)
+    "provider-reported cost": ("chat", p.openai_chat(p.OPENROUTER_USAGE), False),
+    "a tool call": ("chat", p.openai_chat(PLAIN, tool="lookup"), False),
+    "two choices": ("chat", p.openai_chat(PLAIN, n=2), False),
+    "a numeric string (validated to an int)": ("chat", p.openai_chat({**PLAIN, "prompt_tokens": "12"}), True),
+    "counts as strings": ("chat", p.openai_chat({**PLAIN, "prompt_tokens": "many"}), False),
+    "a float count": ("chat", p.openai_chat({**PLAIN, "completion_tokens": 2.5}), False),
+    "a negative count": ("chat", p.openai_chat({**PLAIN, "completion_tokens": -2}), False),
+    "more cached than input": ("chat", p.openai_chat({**PLAIN, "prompt_tokens_details": {
+        "cached_tokens": 13}}), False),
+    "more reasoning than output": ("chat", p.openai_chat({**PLAIN, "completion_tokens_details": {
+        "reasoning_tokens": 3}}), False),
+    "a huge count": ("chat", p.openai_chat({**PLAIN, "prompt_tokens": 1 << 70}), False),
+    "no usage": ("chat", {**p.openai_chat(PLAIN), "usage": None}, False),
+}
+# fmt: on
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_c_path_queues_what_the_python_path_queues(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    kind, body, taken = CASES[name]
+    spy_c, by_c = _send(monkeypatch, _fast.SPEEDUPS.settle, body, kind)
+    spy_py, by_py = _send(monkeypatch, _fast._python, body, kind)
+    assert (spy_c.handled, spy_c.declined) == ((1, 0) if taken else (0, 1))
+    assert spy_py.declined == 1
+    _same(by_c, by_py)
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_the_c_path_leaves_calls_counted_at_once_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A usage subscriber or a budget needs the event now: C declines, the event is built at once."""
+    spy = Spy(_fast.SPEEDUPS.settle)
+    monkeypatch.setattr(_fast, "settle", spy)
+    client = openai_client(Canned(p.openai_chat(PLAIN, model="gpt-4o-mini")))
+    seen: list[tt.UsageEvent] = []
+    tt.configure(handlers=[seen.append])
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+    with tt.track_usage(budget_tokens=10_000) as run:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+    assert spy.handled == 0 and len(seen) == 3 and run.usage.input_tokens == 12
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_the_c_path_folds_at_the_ledgers_limit_and_counts_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LEDGER, "fold_at", 3)
+    client = openai_client(Canned(p.openai_chat(PLAIN, model="gpt-4o-mini")))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the type
+    LEDGER.fold()
+    with tt.track_usage() as run:
+        for i in range(7):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+            assert len(LEDGER.pending) == (i + 1) % 3
+        assert run.calls == 7 and run.usage == tt.Usage(84, 14)
+    assert [e.finish_reason for e in run.events] == ["stop"] * 7
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_a_finished_call_is_not_settled_twice() -> None:
+    result = openai.types.chat.ChatCompletion.model_validate(p.openai_chat(PLAIN, model="gpt-4o-mini"))
+    handle = start_call("openai", "gpt-4o-mini")
+    handle.finish(tt.Usage(1, 1))
+    before = list(LEDGER.pending)
+    assert _fast.SPEEDUPS.settle(handle, result) is True  # done already: nothing more to do
+    assert list(LEDGER.pending) == before and [e.usage for e in tt.tracker().events] == [tt.Usage(1, 1)]
