@@ -1,6 +1,7 @@
-"""Build hook: compile tokentrail's optional C hot path (``src/tokentrail/instrument/_speedups.c``) in
-place, with the interpreter's own compiler settings. Without a C compiler (or with
-``TOKENTRAIL_NO_SPEEDUPS=1``) the build goes on and tokentrail runs the same path in pure Python."""
+"""Build hook: compile tokentrail's optional C modules (the SDK hot path ``instrument/_speedups.c``, the
+fold's ``ledger/_columns.c``) in place, with the interpreter's own compiler settings. Without a C
+compiler (or with ``TOKENTRAIL_NO_SPEEDUPS=1``) the build goes on and tokentrail runs the same work in
+pure Python."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SOURCE = Path("src/tokentrail/instrument/_speedups.c")
+SOURCES = (Path("src/tokentrail/instrument/_speedups.c"), Path("src/tokentrail/ledger/_columns.c"))
 
 
 def compile_extension(source: Path, target: Path) -> str | None:
@@ -30,7 +31,7 @@ def compile_extension(source: Path, target: Path) -> str | None:
 
 
 class SpeedupsHook(BuildHookInterface):  # type: ignore[type-arg]
-    """Wheels (editable ones too) get the compiled module beside its source when a compiler works."""
+    """Wheels (editable ones too) get each compiled module beside its source when a compiler works."""
 
     PLUGIN_NAME = "custom"
 
@@ -38,13 +39,15 @@ class SpeedupsHook(BuildHookInterface):  # type: ignore[type-arg]
         if self.target_name != "wheel" or os.environ.get("TOKENTRAIL_NO_SPEEDUPS"):
             return
         root = Path(self.root)
-        target = root / SOURCE.with_name("_speedups" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so"))
-        failed = compile_extension(root / SOURCE, target)
-        if failed is not None:
-            print(f"tokentrail: the C hot path was not built ({failed}); the pure-Python path is used",
-                  file=sys.stderr)  # fmt: skip
-            return
-        if version != "editable":  # an editable install imports it from src/ as it is
-            build_data["artifacts"].append(str(target.relative_to(root)))
-            build_data["pure_python"] = False
-            build_data["infer_tag"] = True
+        suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+        for source in SOURCES:
+            target = root / source.with_suffix(suffix)
+            failed = compile_extension(root / source, target)
+            if failed is not None:
+                print(f"tokentrail: {source.name} was not built ({failed}); its pure-Python path is used",
+                      file=sys.stderr)  # fmt: skip
+                continue
+            if version != "editable":  # an editable install imports it from src/ as it is
+                build_data["artifacts"].append(str(target.relative_to(root)))
+                build_data["pure_python"] = False
+                build_data["infer_tag"] = True

@@ -1,4 +1,5 @@
-"""The C hot path (``instrument/_speedups.c``) queues exactly what the Python path queues, or declines.
+"""The C modules do what the Python path does, or decline: the SDK hot path (``instrument/_speedups.c``)
+queues the same records; the fold's helpers (``ledger/_columns.c``) give the same sums.
 
 Every case sends the same canned body through the real openai SDK twice, once with the C ``settle``
 and once with the Python stand-in, and compares the flat records each queued, then the events.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sysconfig
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +22,8 @@ from support.mock_http import Canned, openai_client
 import tokentrail as tt
 import tokentrail.instrument as ti
 from tokentrail.instrument import _fast
+from tokentrail.ledger import _fast as _columns
+from tokentrail.ledger.ledger import _sums
 from tokentrail.runs.calls import start_call
 
 LEDGER = tt.tracker().ledger
@@ -39,9 +43,10 @@ def test_the_c_hot_path_is_built_where_a_compiler_is() -> None:
     """`make install` compiles it (hatch_build.py); a missing build must not pass unnoticed."""
     compiler = shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])
     if os.environ.get("TOKENTRAIL_NO_SPEEDUPS") or compiler is None:
-        assert _fast.settle is _fast._python
+        assert _fast.settle is _fast._python and _columns.one_group is _columns.no_group
     else:
         assert C_BUILT and _fast.settle is _fast.SPEEDUPS.settle
+        assert _columns.COLUMNS is not None and _columns.one_group is _columns.COLUMNS.one_group
 
 
 class Spy:
@@ -179,3 +184,36 @@ def test_a_finished_call_is_not_settled_twice() -> None:
     before = list(LEDGER.pending)
     assert _fast.SPEEDUPS.settle(handle, result) is True  # done already: nothing more to do
     assert list(LEDGER.pending) == before and [e.usage for e in tt.tracker().events] == [tt.Usage(1, 1)]
+
+
+def _record(n: int, *, model: str = "gpt-4o-mini", cost: float | None = None, tokens: tuple[Any, ...] = (
+        10, 5, 15, 2, 0, 1), started: float = 100.0) -> tuple[Any, ...]:  # fmt: skip
+    """A call's flat record (ledger/records.py layout), plain raw usage."""
+    ended = started + 0.25 * n
+    return (n, "llm", "openai", model, "chat", "generate", started, ended, *tokens, cost, model + "-2024",
+            False, "stop", (), None, "run-1", ("run-1",), None, 1, f"id-{n}", None, None)  # fmt: skip
+
+
+@pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
+def test_the_folds_c_sums_are_the_python_sums_or_none() -> None:
+    scopes = (object(),)
+    one = [(_record(n), scopes) for n in range(1, 40)]
+    assert _columns.COLUMNS.one_group(one) == _sums([r for r, _ in one])
+    assert _columns.COLUMNS.one_group(one[:1]) == _sums([one[0][0]])
+    for odd in (
+        [*one, (_record(40, model="gpt-4o"), scopes)],  # another group
+        [*one, (_record(40), (object(),))],  # other scopes
+        [*one, (_record(40, cost=0.5), scopes)],  # a provider-reported cost
+        [*one, (_record(40, tokens=(10, "5", 15, 2, 0, 1)), scopes)],  # not an int (Python sums it)
+        [*one, (_record(40, tokens=(1 << 70, 5, 15, 2, 0, 1)), scopes)],  # too large for one pass
+        [*one, (_record(40, started=1), scopes)],  # not a float
+        [],
+    ):
+        assert _columns.COLUMNS.one_group(odd) is None
+
+
+@pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
+def test_drain_takes_everything_queued_in_order_and_empties_the_queue() -> None:
+    queue = deque(range(1000))
+    assert _columns.COLUMNS.drain(queue) == list(range(1000)) and not queue
+    assert _columns.COLUMNS.drain(queue) == [] == _columns.drain_queue(queue)

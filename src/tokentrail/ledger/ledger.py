@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from ..model import Accumulator, Usage, UsageEvent
 from ..pricing import PRICES
+from . import _fast
 from .aggregates import NO_MODEL, Aggregates
 from .hub import Hub
 from .records import ENDED, GROUP_KEY, PROVIDER_COST, STARTED, TOKENS, CallRecord, built
@@ -32,6 +33,12 @@ FOLD_AT = 256  # queued calls that trigger a fold by the caller: bounds memory, 
 Scopes = Sequence[Aggregates]
 Pair = tuple[Any, Scopes]  # (an event or a call's record, the run scopes it counts in)
 T = TypeVar("T")
+
+
+def _sums(records: list[CallRecord]) -> tuple[Any, ...]:
+    """(n, input, output, cached, cache write, reasoning, seconds) of ``records``: ``one_group`` in Python."""
+    tokens = map(sum, zip(*map(TOKENS, records)))
+    return (len(records), *tokens, sum(map(sub, map(ENDED, records), map(STARTED, records))))
 
 
 def _built_pair(pair: Pair) -> tuple[UsageEvent, Scopes]:
@@ -146,10 +153,7 @@ class Ledger:
     def _fold(self) -> list[UsageEvent]:
         """Add what is queued; returns the events built for batched subscribers (none are built when
         nobody wants them: records at flat rates stay records)."""
-        pending = self.pending
-        pop = pending.popleft
-        # only a folder pops, under the lock: the first n are there even while other threads append
-        items = [pop() for _ in range(len(pending))]
+        items = _fast.drain(self.pending)  # under the lock, the only one who takes: in C, or popped
         kept: list[Any] = list(map(_FIRST, items))
         kinds = set(map(type, kept))
         if tuple not in kinds or self.hub.batched_usage:  # events only, or each event is wanted now
@@ -179,21 +183,26 @@ class Ledger:
         in C, one cost per group. Returns the records of groups without flat rates (unknown model,
         long-context tiers, provider-reported costs): they are added as events."""
         firsts: list[CallRecord] = list(map(_FIRST, records))
-        keys = list(zip(map(id, map(_SECOND, records)), map(GROUP_KEY, firsts)))
-        groups = _grouped(keys, firsts, records)
+        one = _fast.one_group(records)  # the usual batch, one group: summed in one pass (C), else None
+        if one is not None:
+            groups = {(0, GROUP_KEY(firsts[0])): (firsts, records[0][1])}
+        else:
+            keys = list(zip(map(id, map(_SECOND, records)), map(GROUP_KEY, firsts)))
+            groups = _grouped(keys, firsts, records)
         unflat: list[Pair] = []
         session, extra, lazy = self.session, self.extra, self._lazy
         for (_, (kind, provider, answered, model, tool, tier)), (recs, scopes) in groups.items():
             n = len(recs)
             cost = None
-            if list(map(PROVIDER_COST, recs)).count(None) == n:
-                usage = Usage(*map(sum, zip(*map(TOKENS, recs))))
+            sums = one or (_sums(recs) if list(map(PROVIDER_COST, recs)).count(None) == n else None)
+            if sums is not None:
+                usage = Usage(*sums[1:6])
                 cost = PRICES.flat_cost(provider, model, answered, tier, usage)
-            if cost is None:
+            if cost is None or sums is None:
                 unflat.extend((record, scopes) for record in recs)
                 continue
             delta = Accumulator()
-            delta.add_flat(n, sum(map(sub, map(ENDED, recs), map(STARTED, recs))) * 1000.0, usage, cost)
+            delta.add_flat(n, sums[6] * 1000.0, usage, cost)
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
             session.absorb(group, delta, ())
             for scope in scopes:
