@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 WIDGET := src/tokentrail/static/widget.js
 PYTEST_ARGS ?=
 
-.PHONY: install widget browser lint typecheck pytest jstest test demo demo-headless bench clean
+.PHONY: install widget browser lint typecheck pytest pytest-pure jstest test demo demo-headless bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,11 @@ jstest: js/node_modules/.package-lock.json
 pytest: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck jstest pytest
+# the unit and integration tests again on the pure-Python path (no C modules), as where no compiler is
+pytest-pure: install
+	TOKENTRAIL_NO_SPEEDUPS=1 $(BIN)/python -m pytest -q tests/unit tests/integration
+
+test: lint typecheck jstest pytest pytest-pure
 
 demo: install
 	$(BIN)/python -m tokentrail.demo lab notebooks/quickstart.ipynb

@@ -10,6 +10,10 @@ The OTel peer (``opentelemetry-instrumentation-openai-v2``, as ``bench_sdk.py`` 
 same way: an exact peer/ours ratio of Python work, where the instruction counts of a 50-chunk stream
 move by ±200k with the layout.
 
+With tokentrail's C modules built (``hatch_build.py``: the default where a compiler is), the work
+they do (reading a parsed result and queueing it, relaying stream chunks, the fold's sums) is not
+bytecodes and is not counted here; ``TOKENTRAIL_NO_SPEEDUPS=1`` counts the pure-Python path.
+
 Run: .venv/bin/python benchmarks/bench_bytecodes.py   (prints bytecodes and Python calls per call)
 """
 
@@ -74,6 +78,10 @@ def main() -> int:
         fn()  # warm: first-call caches
         bare[name] = counted(fn, lambda: None, runs.get(name, N))
     tt.instrument()
+    from tokentrail.instrument import _fast
+
+    path = "pure Python" if _fast.SPEEDUPS is None else "C modules built: their work is not counted"
+    print(f"tokentrail's path: {path}")
     with tt.track_usage("bench") as run:
         print(f"{'scenario':<18}{'bare bytecodes':>16}{'added':>10}{'bare calls':>12}{'added':>8}")
         rows = []

@@ -55,12 +55,17 @@ if config.startswith("tokentrail"):
     run = tt.track_usage("bench").__enter__()
     settle = lambda: run.usage  # the queued calls are folded inside the counted region
     if config == "tokentrail:hook":  # the SDK hook alone: the core's open_call/settled stubbed (as bench_sdk)
-        from tokentrail.instrument import _call
-        _call.open_call, _call.Call.settled = b._null_open, b._null_settled
+        from tokentrail.instrument import _call, _fast
+        _call.open_call, _call.Call.settled, _fast.settle = b._null_open, b._null_settled, b._null_fast
     elif config == "tokentrail:caller":  # up to the queue: what the fold would add is dropped
+        import time
         from collections import deque
+        from tokentrail.instrument import _fast, _flat
         from tokentrail.runs import calls
-        calls._PENDING = deque(maxlen=0)  # the queue the SDK hot path appends to
+        calls._PENDING = deque(maxlen=0)  # the queue the SDK hot path appends to (Python, and C)
+        if _fast.SPEEDUPS is not None:
+            led = tt.tracker().ledger
+            _fast.SPEEDUPS.bind(led, led.hub, calls._PENDING, _flat._SHAPES, time.time)
 elif config == "otel-openai-v2":
     b.OTel().on()
 for _ in range(20):

@@ -227,6 +227,13 @@ def _null_settled(self: Any, outcome: Any) -> None:
     self.done = True
 
 
+def _null_fast(call: Any, result: Any) -> bool:
+    """Stands in for the C hot path (``instrument/_speedups.c``), which reads the result and queues its
+    record in one step: with the core stubbed, the result is not read either."""
+    call.done = True
+    return True
+
+
 def best_of(
     fns: dict[str, Callable[[], Any]], n: int, rounds: int = 15, settle: Callable[[], Any] | None = None
 ) -> dict[str, float]:
@@ -276,7 +283,7 @@ def hook_costs() -> dict[str, float]:
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
     import tokentrail as tt
-    from tokentrail.instrument import _call
+    from tokentrail.instrument import _call, _fast
     from tokentrail.instrument._stream import StreamProxy
     from tokentrail.instrument._wrap import sync_request
     from tokentrail.instrument.openai import ADAPTER, InjectedChunkWatcher
@@ -324,11 +331,12 @@ def hook_costs() -> dict[str, float]:
                                        settle=led.pending.clear)["on path"]  # fmt: skip
         finally:
             led.fold_at = fold_at
-        _call.open_call, _call.Call.settled = _null_open, _null_settled  # type: ignore[method-assign]
+        real_settle = _fast.settle  # the C hot path reads and queues in one step: stubbed with the core
+        _call.open_call, _call.Call.settled, _fast.settle = _null_open, _null_settled, _null_fast  # type: ignore[method-assign]
         try:
             calls["hook"] = best_of({"hook": lambda: wrapped(SYNC, ChatCompletion, options)}, 2000)["hook"]
         finally:
-            _call.open_call = real_open
+            _call.open_call, _fast.settle = real_open, real_settle
             del _call.Call.settled  # the core's, inherited, again
         streams = best_of({"iterate": iterate(chunks), "iterate1": iterate(chunks[:1]),
                            "relay": relay(chunks), "relay1": relay(chunks[:1])}, 200)  # fmt: skip
@@ -344,6 +352,12 @@ def hook_costs() -> dict[str, float]:
         / (len(chunks) - 1),
         "stream setup": streams["relay1"] - streams["iterate1"],
     }
+
+
+def _speedups_built() -> bool:
+    from tokentrail.instrument import _fast
+
+    return _fast.SPEEDUPS is not None
 
 
 def main() -> None:
@@ -390,9 +404,10 @@ def main() -> None:
         print(f"{scenario + unit:<34}{bare:>10.1f}{ours:>12.1f}{d_ours:>+8.2f}{ours / bare:>8.3f}"
               f"{peer:>10.1f}{d_peer:>+8.2f}{peer / bare:>8.3f}{times}")  # fmt: skip
     print("\nthe hook alone (no HTTP, best of interleaved rounds):")
+    fast = "in C" if _speedups_built() else "in Python (C modules not built)"
     print(f"  per call {hook['hook+core']:.2f} us = tokentrail's SDK hook {hook['hook']:.2f} us"
-          f" + the core's open_call/settle and its share of the fold (event, price, totals)"
-          f" {hook['core']:.2f} us")  # fmt: skip
+          f" + reading the result, the core's open_call/settle and its share of the fold (event, price,"
+          f" totals) {hook['core']:.2f} us; the result read and queued {fast}")  # fmt: skip
     print(f"  of which on the caller's path (the fold left out): {hook['on path']:.2f} us")
     print(f"  with the caches swept before each call, as an SDK call leaves them: {hook['cold']:.2f} us"
           " (what an end-to-end call pays; the fold's share counted only where a call folds)")  # fmt: skip

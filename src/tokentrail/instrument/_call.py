@@ -168,7 +168,7 @@ def _kind_of(adapter: Adapter, result: Any) -> int:
         else RAW
         if isinstance(result, adapter.raw_types)
         else FAST
-        if type(result) in adapter.fast_types
+        if type(result) in adapter.fast_types and _fast.SPEEDUPS is not None
         else PARSED
     )
     if len(_KINDS) < 1024:

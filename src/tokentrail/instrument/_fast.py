@@ -1,7 +1,8 @@
 """The optional C hot path (``_speedups.c``): ``settle(call, result)`` queues a usual parsed OpenAI
 result's flat record and returns True, or returns False having done nothing (the Python path then
-reads it). Where the module was not built, or ``TOKENTRAIL_NO_SPEEDUPS=1``, ``settle`` always says
-False and the same Python code runs."""
+reads it); ``CHUNKS`` relays a chat stream's chunks. Where the module was not built, or
+``TOKENTRAIL_NO_SPEEDUPS=1``, ``settle`` always says False, ``CHUNKS`` is None and the same Python
+code runs."""
 
 from __future__ import annotations
 
@@ -32,3 +33,4 @@ def _load() -> Any:
 
 SPEEDUPS = _load()
 settle = _python if SPEEDUPS is None else SPEEDUPS.settle
+CHUNKS: Any = None if SPEEDUPS is None else SPEEDUPS.Chunks

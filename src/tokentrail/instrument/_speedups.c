@@ -1,11 +1,18 @@
-/* The caller's path of a parsed OpenAI result, in C: read its usage and queue its flat record.
+/* The caller's path of a parsed OpenAI result, in C: read its usage and queue its flat record; and
+ * a chat stream's chunks relayed in C.
  *
  * `settle(call, result)` does what `openai._completion_fields` then `CallHandle.settled` do for the
  * usual result (ChatCompletion, Completion, CreateEmbeddingResponse: plain int counts, a usage layout
  * `_flat` has learned, no extras, at most one choice and no tool calls, nobody counting at once) and
  * returns True; for anything else it returns False having changed nothing, and the Python path
- * (which it mirrors, and which tests compare it with) handles the call. Optional: without a C
- * compiler tokentrail runs the same Python code (`_speedups.py` documents the fallback).
+ * (which it mirrors, and which tests compare it with) handles the call.
+ *
+ * `Chunks(iterator, hide)` relays a chat/completions stream's chunks while their `usage` is None
+ * (unmarking that field when tokentrail asked for usage, `hide`), as `ChunkWatcher.relay`'s loop does;
+ * it stops at a chunk with usage, or one that is not an SDK chunk, and holds it (`held`, `odd`) for
+ * the Python relay, which goes on with `yield from` (a few bytecodes a chunk instead of ~20).
+ *
+ * Optional: without a C compiler tokentrail runs the same Python code (`_fast.py`).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -13,7 +20,7 @@
 /* bound once by `bind()`: the ledger's queue and what decides whether a call is counted at once */
 static PyObject *g_ledger, *g_hub, *g_pending, *g_append, *g_shapes, *g_time, *g_empty, *g_zero;
 
-static PyObject *s_dict, *s_usage, *s_choices, *s_ptd, *s_ctd, *s_pt, *s_ct, *s_cached, *s_cache_write,
+static PyObject *s_fields_set, *s_discard, *s_dict, *s_usage, *s_choices, *s_ptd, *s_ctd, *s_pt, *s_ct, *s_cached, *s_cache_write,
     *s_reasoning, *s_extra_attr, *s_message, *s_finish, *s_tool_calls, *s_model, *s_id, *s_tier, *s_done,
     *s_run, *s_n, *s_head, *s_tail, *s_is_async, *s_extra, *s_watching, *s_budgets, *s_scopes, *s_fold_at,
     *s_fold;
@@ -285,6 +292,143 @@ static PyObject *bind(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* -- Chunks: a chat stream's relay ------------------------------------------------------------- */
+typedef struct {
+    PyObject_HEAD
+    PyObject *it;   /* the SDK's iterator of parsed chunks */
+    PyObject *last; /* the last chunk relayed (None before the first) */
+    PyObject *held; /* the chunk that stopped the relay (None while relaying) */
+    int hide;       /* unmark `usage` (tokentrail asked for it: the user's chunks must dump as before) */
+    int odd;        /* `held` is not an SDK chunk (no `usage`, or pydantic v1): the generic path */
+} Chunks;
+
+static PyObject *chunks_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *it;
+    int hide;
+    if (!PyArg_ParseTuple(args, "Op:Chunks", &it, &hide)) return NULL;
+    Chunks *self = PyObject_GC_New(Chunks, type);
+    if (self == NULL) return NULL;
+    Py_INCREF(it);
+    self->it = it;
+    Py_INCREF(Py_None), Py_INCREF(Py_None);
+    self->last = self->held = Py_None;
+    self->hide = hide;
+    self->odd = 0;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+/* stop the relay at `chunk` (a new reference, taken): Python reads it from `held` */
+static PyObject *hold(Chunks *self, PyObject *chunk, int odd) {
+    Py_SETREF(self->held, chunk);
+    self->odd = odd;
+    return NULL;
+}
+
+static PyObject *chunks_next(Chunks *self) {
+    if (self->held != Py_None) return NULL; /* the Python relay has not taken the held chunk */
+    PyObject *chunk = PyIter_Next(self->it);
+    if (chunk == NULL) return NULL; /* ran out, or the SDK raised: as the Python loop would */
+    PyObject *usage = PyObject_GetAttr(chunk, s_usage);
+    if (usage == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            Py_DECREF(chunk);
+            return NULL;
+        }
+        PyErr_Clear();
+        return hold(self, chunk, 1);
+    }
+    int has_usage = usage != Py_None;
+    Py_DECREF(usage);
+    if (has_usage) return hold(self, chunk, 0);
+    if (self->hide) {
+        PyObject *set = PyObject_GetAttr(chunk, s_fields_set);
+        if (set == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                Py_DECREF(chunk);
+                return NULL;
+            }
+            PyErr_Clear();
+            return hold(self, chunk, 1);
+        }
+        int failed = PySet_Check(set) ? PySet_Discard(set, s_usage) < 0 : 0;
+        if (!PySet_Check(set)) {
+            PyObject *r = PyObject_CallMethodOneArg(set, s_discard, s_usage);
+            failed = r == NULL;
+            Py_XDECREF(r);
+        }
+        Py_DECREF(set);
+        if (failed) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                Py_DECREF(chunk);
+                return NULL;
+            }
+            PyErr_Clear();
+            return hold(self, chunk, 1);
+        }
+    }
+    Py_INCREF(chunk);
+    Py_SETREF(self->last, chunk);
+    return chunk;
+}
+
+static int chunks_traverse(Chunks *self, visitproc visit, void *arg) {
+    Py_VISIT(self->it);
+    Py_VISIT(self->last);
+    Py_VISIT(self->held);
+    return 0;
+}
+
+static int chunks_clear(Chunks *self) {
+    Py_CLEAR(self->it);
+    Py_CLEAR(self->last);
+    Py_CLEAR(self->held);
+    return 0;
+}
+
+static void chunks_dealloc(Chunks *self) {
+    PyObject_GC_UnTrack(self);
+    chunks_clear(self);
+    PyObject_GC_Del(self);
+}
+
+static int set_object(PyObject **slot, PyObject *value) {
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete this attribute");
+        return -1;
+    }
+    Py_INCREF(value);
+    Py_SETREF(*slot, value);
+    return 0;
+}
+
+static PyObject *get_last(Chunks *self, void *closure) { return Py_NewRef(self->last); }
+static int set_last(Chunks *self, PyObject *value, void *closure) { return set_object(&self->last, value); }
+static PyObject *get_held(Chunks *self, void *closure) { return Py_NewRef(self->held); }
+static int set_held(Chunks *self, PyObject *value, void *closure) { return set_object(&self->held, value); }
+static PyObject *get_odd(Chunks *self, void *closure) { return PyBool_FromLong(self->odd); }
+
+static PyGetSetDef chunks_getset[] = {
+    {"last", (getter)get_last, (setter)set_last, "the last chunk relayed (None before the first)", NULL},
+    {"held", (getter)get_held, (setter)set_held, "the chunk that stopped the relay (None while relaying)", NULL},
+    {"odd", (getter)get_odd, NULL, "the held chunk is not an SDK chunk: the generic path", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject ChunksType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tokentrail.instrument._speedups.Chunks",
+    .tp_basicsize = sizeof(Chunks),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Chunks(iterator, hide): a chat stream's chunks while their usage is None (see the module).",
+    .tp_new = chunks_new,
+    .tp_dealloc = (destructor)chunks_dealloc,
+    .tp_traverse = (traverseproc)chunks_traverse,
+    .tp_clear = (inquiry)chunks_clear,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)chunks_next,
+    .tp_getset = chunks_getset,
+};
+
 static PyMethodDef methods[] = {
     {"settle", (PyCFunction)(void (*)(void))settle, METH_FASTCALL,
      "settle(call, result) -> bool: queue a usual parsed OpenAI result's flat record; False: not handled."},
@@ -327,6 +471,17 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(s_scopes, "scopes");
     INTERN(s_fold_at, "fold_at");
     INTERN(s_fold, "fold");
+    INTERN(s_fields_set, "__pydantic_fields_set__");
+    INTERN(s_discard, "discard");
     if ((g_empty = PyTuple_New(0)) == NULL || (g_zero = PyLong_FromLong(0)) == NULL) return NULL;
-    return PyModule_Create(&module);
+    if (PyType_Ready(&ChunksType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&ChunksType);
+    if (PyModule_AddObject(m, "Chunks", (PyObject *)&ChunksType) < 0) {
+        Py_DECREF(&ChunksType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }
