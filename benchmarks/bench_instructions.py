@@ -55,8 +55,9 @@ if config.startswith("tokentrail"):
     run = tt.track_usage("bench").__enter__()
     settle = lambda: run.usage  # the queued calls are folded inside the counted region
     if config == "tokentrail:hook":  # the SDK hook alone: the core's open_call/settled stubbed (as bench_sdk)
-        from tokentrail.instrument import _call, _fast
+        from tokentrail.instrument import _call, _fast, _wrap
         _call.open_call, _call.Call.settled, _fast.settle = b._null_open, b._null_settled, b._null_fast
+        _wrap.begin = _call.begin_python  # the C begin does open_call's work itself
     elif config == "tokentrail:caller":  # up to the queue: what the fold would add is dropped
         import time
         from collections import deque

@@ -283,7 +283,7 @@ def hook_costs() -> dict[str, float]:
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
     import tokentrail as tt
-    from tokentrail.instrument import _call, _fast
+    from tokentrail.instrument import _call, _fast, _wrap
     from tokentrail.instrument._stream import StreamProxy
     from tokentrail.instrument._wrap import sync_request
     from tokentrail.instrument.openai import ADAPTER, InjectedChunkWatcher
@@ -331,12 +331,15 @@ def hook_costs() -> dict[str, float]:
                                        settle=led.pending.clear)["on path"]  # fmt: skip
         finally:
             led.fold_at = fold_at
-        real_settle = _fast.settle  # the C hot path reads and queues in one step: stubbed with the core
+        # the C hot path starts a call with open_call's work and reads and queues in one step: the
+        # hook alone runs the Python begin (with the core's open_call stubbed) and no read
+        real_settle, real_begin = _fast.settle, _wrap.begin
         _call.open_call, _call.Call.settled, _fast.settle = _null_open, _null_settled, _null_fast  # type: ignore[method-assign]
+        _wrap.begin = _call.begin_python
         try:
             calls["hook"] = best_of({"hook": lambda: wrapped(SYNC, ChatCompletion, options)}, 2000)["hook"]
         finally:
-            _call.open_call, _fast.settle = real_open, real_settle
+            _call.open_call, _fast.settle, _wrap.begin = real_open, real_settle, real_begin
             del _call.Call.settled  # the core's, inherited, again
         streams = best_of({"iterate": iterate(chunks), "iterate1": iterate(chunks[:1]),
                            "relay": relay(chunks), "relay1": relay(chunks[:1])}, 200)  # fmt: skip
@@ -407,7 +410,7 @@ def main() -> None:
     fast = "in C" if _speedups_built() else "in Python (C modules not built)"
     print(f"  per call {hook['hook+core']:.2f} us = tokentrail's SDK hook {hook['hook']:.2f} us"
           f" + reading the result, the core's open_call/settle and its share of the fold (event, price,"
-          f" totals) {hook['core']:.2f} us; the result read and queued {fast}")  # fmt: skip
+          f" totals) {hook['core']:.2f} us; the call started, its result read and queued {fast}")  # fmt: skip
     print(f"  of which on the caller's path (the fold left out): {hook['on path']:.2f} us")
     print(f"  with the caches swept before each call, as an SDK call leaves them: {hook['cold']:.2f} us"
           " (what an end-to-end call pays; the fold's share counted only where a call folds)")  # fmt: skip

@@ -217,3 +217,48 @@ def test_drain_takes_everything_queued_in_order_and_empties_the_queue() -> None:
     queue = deque(range(1000))
     assert _columns.COLUMNS.drain(queue) == list(range(1000)) and not queue
     assert _columns.COLUMNS.drain(queue) == [] == _columns.drain_queue(queue)
+
+
+def _slots(call: Any) -> dict[str, Any]:
+    names = ("adapter", "base_url", "op", "stream", "injected", "asked", "run", "is_async", "done", "_tail")
+    return {**{n: getattr(call, n) for n in names}, "_head": call._head[:5]}  # not its start time
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_c_begin_starts_the_call_the_python_begin_starts(stream: bool) -> None:
+    from openai._models import FinalRequestOptions
+
+    from tokentrail.instrument import _call
+    from tokentrail.instrument.openai import ADAPTER
+
+    client = openai_client(Canned(p.openai_chat(PLAIN)))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the base URL
+    options = FinalRequestOptions.construct(method="post", url="/chat/completions",
+                                            json_data={"model": "gpt-4o-mini", "messages": MSGS})  # fmt: skip
+    with tt.track_usage("begin"), tt.context(agent="a"), tt.tool("search"):
+        c, py = _call.begin(ADAPTER, client, options, stream, False), _call.begin_python(
+            ADAPTER, client, options, stream, False
+        )
+        assert type(c) is type(py) is _call.Call and c._n != py._n
+        assert _slots(c) == _slots(py) and c._tail[3] is not None and c._tail[0] == "search"
+    c, py = (b(ADAPTER, client, options, stream, True) for b in (_call.begin, _call.begin_python))
+    assert _slots(c) == _slots(py) and c.run is None  # outside any run
+    for url in ("/models", "/chat/completions?api-version=1"):  # not an LLM call; a query: Python decides
+        odd = FinalRequestOptions.construct(method="post", url=url, json_data={"model": "m"})
+        c, py = (b(ADAPTER, client, odd, stream, False) for b in (_call.begin, _call.begin_python))
+        assert (c is None) == (py is None) and (c is None or _slots(c) == _slots(py))
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+@pytest.mark.filterwarnings("ignore::tokentrail.BudgetWarning")
+def test_the_c_begin_leaves_budgets_and_call_start_to_python() -> None:
+    client = openai_client(Canned(p.openai_chat(PLAIN), p.openai_chat(PLAIN), p.openai_chat(PLAIN)))
+    started: list[Any] = []
+    tt.on("call_start", started.append)
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+    assert len(started) == 1
+    with tt.track_usage(budget_calls=1):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+        with pytest.raises(tt.BudgetExceeded):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)

@@ -7,8 +7,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ..model import EventKind
+from ..model.ids import next_number
 from ..runs.budget import BudgetExceeded
 from ..runs.calls import CallHandle, open_call, unreadable
+from ..runs.context import _CTX, _RUN, _TOOL, current_run
+from ..runs.tracker import TRACKER
 from . import _fast
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
@@ -213,3 +216,9 @@ def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: b
 
 
 _allocate = object.__new__
+begin_python = begin
+if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, call_start ...) as above
+    _fast.SPEEDUPS.bind_begin(
+        begin_python, Call, ENDPOINTS, _RUN, _TOOL, _CTX, current_run, TRACKER, next_number
+    )
+    begin = _fast.SPEEDUPS.begin

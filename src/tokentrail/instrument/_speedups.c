@@ -7,6 +7,10 @@
  * returns True; for anything else it returns False having changed nothing, and the Python path
  * (which it mirrors, and which tests compare it with) handles the call.
  *
+ * `begin(adapter, client, options, stream, is_async)` starts a `Call` as `_call.begin` then
+ * `runs.calls.open_call` do, where nothing asks for more (no budget, no `call_start` subscriber, a
+ * known request path and base URL); else it returns what the Python `begin` returns.
+ *
  * `Chunks(iterator, hide)` relays a chat/completions stream's chunks while their `usage` is None
  * (unmarking that field when tokentrail asked for usage, `hide`), as `ChunkWatcher.relay`'s loop does;
  * it stops at a chunk with usage, or one that is not an SDK chunk, and holds it (`held`, `odd`) for
@@ -17,9 +21,15 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* bound once by `bind_begin()`: the Python begin, the Call type and what open_call reads */
+static PyObject *g_begin_py, *g_call_type, *g_endpoints, *g_run_var, *g_tool_var, *g_ctx_var, *g_current_run,
+    *g_tracker, *g_next_number, *g_stream_method, *g_generate_method, *g_one;
+
 /* bound once by `bind()`: the ledger's queue and what decides whether a call is counted at once */
 static PyObject *g_ledger, *g_hub, *g_pending, *g_append, *g_shapes, *g_time, *g_empty, *g_zero;
 
+static PyObject *s_url, *s_operations, *s_base_url_attr, *s_json_data, *s_global_budget, *s_active,
+    *s_call_start, *s_adapter, *s_base_url, *s_op, *s_stream, *s_injected, *s_asked, *s_path;
 static PyObject *s_fields_set, *s_discard, *s_dict, *s_usage, *s_choices, *s_ptd, *s_ctd, *s_pt, *s_ct, *s_cached, *s_cache_write,
     *s_reasoning, *s_extra_attr, *s_message, *s_finish, *s_tool_calls, *s_model, *s_id, *s_tier, *s_done,
     *s_run, *s_n, *s_head, *s_tail, *s_is_async, *s_extra, *s_watching, *s_budgets, *s_scopes, *s_fold_at,
@@ -292,6 +302,122 @@ static PyObject *bind(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+
+/* -- begin: a Call started, as _call.begin + runs.calls.open_call ------------------------------- */
+static PyObject *python_begin(PyObject *const *args, Py_ssize_t nargs) {
+    PyErr_Clear();
+    return PyObject_Vectorcall(g_begin_py, args, nargs, NULL);
+}
+
+static int set_all(PyObject *obj, PyObject *const *names, PyObject *const *values, int n) {
+    for (int k = 0; k < n; k++)
+        if (PyObject_SetAttr(obj, names[k], values[k]) < 0) return -1;
+    return 0;
+}
+
+static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (g_begin_py == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "tokentrail: _speedups.begin used before bind_begin()");
+        return NULL;
+    }
+    if (nargs != 5) return python_begin(args, nargs);
+    PyObject *adapter = args[0], *client = args[1], *options = args[2], *stream = args[3], *is_async = args[4];
+    PyObject *url = NULL, *ops = NULL, *base = NULL, *key = NULL, *data = NULL, *run = NULL, *v = NULL;
+    PyObject *call = NULL, *n = NULL, *head = NULL, *tail = NULL, *tool = NULL, *ctx = NULL, *now = NULL;
+    PyObject *rid = NULL, *path = NULL, *result = NULL;
+    int delegate = 1;
+
+    if ((url = PyObject_GetAttr(options, s_url)) == NULL || !PyUnicode_CheckExact(url)) goto out;
+    if ((ops = PyObject_GetAttr(adapter, s_operations)) == NULL || !PyDict_CheckExact(ops)) goto out;
+    PyObject *found = PyDict_GetItemWithError(ops, url); /* a query, or not an LLM call: Python says */
+    if (found == NULL || !PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2) goto out;
+    if ((base = PyObject_GetAttr(client, s_base_url_attr)) == NULL || base == Py_None) goto out;
+    if ((key = PyLong_FromVoidPtr(base)) == NULL) goto out;
+    PyObject *endpoint = PyDict_GetItemWithError(g_endpoints, key); /* (it, provider, text) */
+    if (endpoint == NULL || !PyTuple_CheckExact(endpoint) || PyTuple_GET_SIZE(endpoint) != 3 ||
+        PyTuple_GET_ITEM(endpoint, 0) != base)
+        goto out;
+    if ((data = PyObject_GetAttr(options, s_json_data)) == NULL) goto out;
+    PyObject *model = Py_None;
+    if (PyDict_CheckExact(data)) {
+        PyObject *m = PyDict_GetItemWithError(data, s_model);
+        if (m == NULL && PyErr_Occurred()) goto out;
+        if (m != NULL && PyUnicode_CheckExact(m)) model = m;
+    }
+    /* open_call: the run (the contextvar, else the resolvers); budgets and call_start: Python */
+    if (PyContextVar_Get(g_run_var, Py_None, &run) < 0) goto out;
+    if (run == Py_None) {
+        Py_DECREF(run);
+        if ((run = PyObject_CallNoArgs(g_current_run)) == NULL) goto out;
+    }
+    if (run != Py_None) {
+        if ((v = PyObject_GetAttr(run, s_budgets)) == NULL) goto out;
+        int some = PyObject_IsTrue(v);
+        Py_CLEAR(v);
+        if (some != 0) goto out;
+    }
+    if ((v = PyObject_GetAttr(g_tracker, s_global_budget)) == NULL) goto out;
+    int budget = v != Py_None;
+    Py_CLEAR(v);
+    if (budget) goto out;
+    if ((v = PyObject_GetAttr(g_hub, s_active)) == NULL) goto out;
+    int watched = PySequence_Contains(v, s_call_start);
+    Py_CLEAR(v);
+    if (watched != 0) goto out;
+
+    PyObject *op = PyTuple_GET_ITEM(found, 0);
+    if ((call = ((PyTypeObject *)g_call_type)->tp_alloc((PyTypeObject *)g_call_type, 0)) == NULL) goto out;
+    if ((n = PyObject_CallNoArgs(g_next_number)) == NULL) goto out;
+    if ((now = PyObject_CallNoArgs(g_time)) == NULL) goto out;
+    int streamed = PyObject_IsTrue(stream);
+    if (streamed < 0) goto out;
+    head = PyTuple_Pack(6, PyTuple_GET_ITEM(found, 1), PyTuple_GET_ITEM(endpoint, 1), model, op,
+                        streamed ? g_stream_method : g_generate_method, now);
+    if (head == NULL) goto out;
+    if (PyContextVar_Get(g_tool_var, Py_None, &tool) < 0 || PyContextVar_Get(g_ctx_var, Py_None, &ctx) < 0)
+        goto out;
+    if (run == Py_None) {
+        tail = PyTuple_Pack(5, tool, Py_None, g_empty, ctx, g_one);
+    } else {
+        if ((rid = PyObject_GetAttr(run, s_id)) == NULL || (path = PyObject_GetAttr(run, s_path)) == NULL)
+            goto out;
+        tail = PyTuple_Pack(5, tool, rid, path, ctx, g_one);
+    }
+    if (tail == NULL) goto out;
+    PyObject *const names[] = {s_adapter, s_base_url, s_op, s_stream, s_injected, s_asked,
+                               s_n, s_run, s_is_async, s_done, s_head, s_tail};
+    PyObject *const values[] = {adapter, PyTuple_GET_ITEM(endpoint, 2), op, stream, Py_False, Py_None,
+                                n, run, is_async, Py_False, head, tail};
+    if (set_all(call, names, values, 12) < 0) goto out;
+    delegate = 0;
+    result = call;
+    call = NULL;
+out:
+    Py_XDECREF(url), Py_XDECREF(ops), Py_XDECREF(base), Py_XDECREF(key), Py_XDECREF(data);
+    Py_XDECREF(run), Py_XDECREF(v), Py_XDECREF(call), Py_XDECREF(n), Py_XDECREF(head);
+    Py_XDECREF(tail), Py_XDECREF(tool), Py_XDECREF(ctx), Py_XDECREF(now), Py_XDECREF(rid), Py_XDECREF(path);
+    if (delegate) return python_begin(args, nargs);
+    return result;
+}
+
+static PyObject *bind_begin(PyObject *module, PyObject *args) {
+    PyObject *objs[9];
+    if (!PyArg_ParseTuple(args, "OOO!OOOOOO:bind_begin", &objs[0], &objs[1], &PyDict_Type, &objs[2], &objs[3],
+                          &objs[4], &objs[5], &objs[6], &objs[7], &objs[8]))
+        return NULL;
+    if (!PyType_Check(objs[1])) {
+        PyErr_SetString(PyExc_TypeError, "bind_begin: the Call type");
+        return NULL;
+    }
+    PyObject **slots[] = {&g_begin_py, &g_call_type, &g_endpoints, &g_run_var, &g_tool_var,
+                          &g_ctx_var, &g_current_run, &g_tracker, &g_next_number};
+    for (int k = 0; k < 9; k++) {
+        Py_INCREF(objs[k]);
+        Py_XSETREF(*slots[k], objs[k]);
+    }
+    Py_RETURN_NONE;
+}
+
 /* -- Chunks: a chat stream's relay ------------------------------------------------------------- */
 typedef struct {
     PyObject_HEAD
@@ -433,6 +559,11 @@ static PyMethodDef methods[] = {
     {"settle", (PyCFunction)(void (*)(void))settle, METH_FASTCALL,
      "settle(call, result) -> bool: queue a usual parsed OpenAI result's flat record; False: not handled."},
     {"bind", bind, METH_VARARGS, "bind(ledger, hub, pending, shapes, clock): what settle queues into."},
+    {"begin", (PyCFunction)(void (*)(void))begin, METH_FASTCALL,
+     "begin(adapter, client, options, stream, is_async) -> Call | None: as _call.begin."},
+    {"bind_begin", bind_begin, METH_VARARGS,
+     "bind_begin(python_begin, Call, endpoints, run_var, tool_var, ctx_var, current_run, tracker, "
+     "next_number): what begin reads (after bind())."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -472,8 +603,26 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(s_fold_at, "fold_at");
     INTERN(s_fold, "fold");
     INTERN(s_fields_set, "__pydantic_fields_set__");
+    INTERN(s_url, "url");
+    INTERN(s_operations, "operations");
+    INTERN(s_base_url_attr, "_base_url");
+    INTERN(s_json_data, "json_data");
+    INTERN(s_global_budget, "global_budget");
+    INTERN(s_active, "active");
+    INTERN(s_call_start, "call_start");
+    INTERN(s_adapter, "adapter");
+    INTERN(s_base_url, "base_url");
+    INTERN(s_op, "op");
+    INTERN(s_stream, "stream");
+    INTERN(s_injected, "injected");
+    INTERN(s_asked, "asked");
+    INTERN(s_path, "path");
+    INTERN(g_stream_method, "stream");
+    INTERN(g_generate_method, "generate");
     INTERN(s_discard, "discard");
-    if ((g_empty = PyTuple_New(0)) == NULL || (g_zero = PyLong_FromLong(0)) == NULL) return NULL;
+    if ((g_empty = PyTuple_New(0)) == NULL || (g_zero = PyLong_FromLong(0)) == NULL ||
+        (g_one = PyLong_FromLong(1)) == NULL)
+        return NULL;
     if (PyType_Ready(&ChunksType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;

@@ -2,6 +2,18 @@ from collections.abc import Callable
 from typing import Any
 
 def settle(call: Any, result: Any) -> bool: ...
+def begin(adapter: Any, client: Any, options: Any, stream: bool, is_async: bool) -> Any: ...
+def bind_begin(
+    python_begin: Callable[..., Any],
+    call: type,
+    endpoints: dict[int, Any],
+    run_var: Any,
+    tool_var: Any,
+    ctx_var: Any,
+    current_run: Callable[[], Any],
+    tracker: Any,
+    next_number: Callable[[], int],
+) -> None: ...
 def bind(ledger: Any, hub: Any, pending: Any, shapes: dict[Any, Any], clock: Callable[[], float]) -> None: ...
 
 class Chunks:
