@@ -237,8 +237,9 @@ def test_the_c_begin_starts_the_call_the_python_begin_starts(stream: bool) -> No
     options = FinalRequestOptions.construct(method="post", url="/chat/completions",
                                             json_data={"model": "gpt-4o-mini", "messages": MSGS})  # fmt: skip
     with tt.track_usage("begin"), tt.context(agent="a"), tt.tool("search"):
-        c, py = _call.begin(ADAPTER, client, options, stream, False), _call.begin_python(
-            ADAPTER, client, options, stream, False
+        c, py = (
+            _call.begin(ADAPTER, client, options, stream, False),
+            _call.begin_python(ADAPTER, client, options, stream, False),
         )
         assert type(c) is type(py) is _call.Call and c._n != py._n
         assert _slots(c) == _slots(py) and c._tail[3] is not None and c._tail[0] == "search"
