@@ -263,3 +263,51 @@ def test_the_c_begin_leaves_budgets_and_call_start_to_python() -> None:
         client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
         with pytest.raises(tt.BudgetExceeded):
             client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
+    """A missed or extra reference in C is a leak or a crash later: 200 rounds of each path, taken and
+    declined, must leave the counts of what they touched where they were."""
+    import gc
+    import sys
+
+    from openai._models import FinalRequestOptions
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    from tokentrail.instrument import _call
+    from tokentrail.instrument.openai import ADAPTER
+
+    speedups = _fast.SPEEDUPS
+    client = openai_client(Canned(p.openai_chat(PLAIN)))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the base URL
+    results = [ChatCompletion.model_validate(p.openai_chat(usage)) for usage in (
+        PLAIN, p.REASONING_USAGE, p.OPENROUTER_USAGE)] + [
+        ChatCompletion.model_validate({**p.openai_chat(PLAIN), "usage": None}),
+        ChatCompletion.model_validate(p.openai_chat(PLAIN, tool="t"))]  # fmt: skip
+    options = FinalRequestOptions.construct(method="post", url="/chat/completions",
+                                            json_data={"model": "gpt-4o-mini", "messages": MSGS})  # fmt: skip
+    chunks = [ChatCompletionChunk.model_validate(c) for c in p.openai_chunks(["a", "b"], PLAIN)]
+    odd = object()  # not an SDK chunk: held for the generic path
+    watched = [None, True, False, odd, options, client, *results, *chunks, results[0].usage,
+               results[0].model]  # fmt: skip
+
+    def rounds() -> None:
+        for _ in range(200):
+            for result in results:
+                call = _call.begin(ADAPTER, client, options, False, False)
+                speedups.settle(call, result)
+            relay = speedups.Chunks(iter(chunks), True)
+            list(relay)
+            relay.held = None
+            list(relay)
+            relay = speedups.Chunks(iter([odd]), False)
+            assert list(relay) == [] and relay.held is odd and relay.odd
+            LEDGER.pending.clear()  # never folded: nothing kept between the two counts
+
+    rounds()  # caches filled (shapes, kinds, endpoints)
+    gc.collect()
+    before = [sys.getrefcount(o) for o in watched]
+    rounds()
+    gc.collect()
+    assert [sys.getrefcount(o) for o in watched] == before

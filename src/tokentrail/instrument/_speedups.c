@@ -123,7 +123,7 @@ static int settle_call(PyObject *call, PyObject *result) {
     int handled = FALLBACK;
     PyObject *run = NULL, *d = NULL, *u = NULL, *ud = NULL, *p = NULL, *c = NULL, *pd = NULL, *cd = NULL;
     PyObject *key = NULL, *top = NULL, *choices = NULL, *finish = NULL, *model = NULL, *rid = NULL;
-    PyObject *tier = NULL, *extra = NULL, *ended = NULL, *n = NULL, *head = NULL, *tail = NULL;
+    PyObject *known = NULL, *tier = NULL, *extra = NULL, *ended = NULL, *n = NULL, *head = NULL, *tail = NULL;
     PyObject *is_async = NULL, *record = NULL, *scopes = NULL, *item = NULL, *done = NULL;
     PyObject *i = NULL, *o = NULL, *hit = NULL, *put = NULL, *think = NULL, *total = NULL;
     long long vi, vo, vhit, vput, vthink;
@@ -135,17 +135,21 @@ static int settle_call(PyObject *call, PyObject *result) {
 
     /* _completion_fields: the result's usage, read and copied flat in one pass */
     if ((d = fields_of(result)) == NULL) goto out;
-    u = PyDict_GetItemWithError(d, s_usage);
-    if (u == NULL || u == Py_None) goto out;
-    Py_INCREF(u);
+    PyObject *usage = PyDict_GetItemWithError(d, s_usage); /* borrowed: taken below */
+    if (usage == NULL || usage == Py_None) goto out;
+    u = Py_NewRef(usage);
     if ((ud = fields_of(u)) == NULL) goto out;
     if ((p = get(ud, s_ptd)) == NULL || (c = get(ud, s_ctd)) == NULL) goto out;
     if (p != Py_None && (pd = fields_of(p)) == NULL) goto out;
     if (c != Py_None && (cd = fields_of(c)) == NULL) goto out;
     key = PyTuple_Pack(3, (PyObject *)Py_TYPE(u), (PyObject *)Py_TYPE(p), (PyObject *)Py_TYPE(c));
     if (key == NULL) goto out;
-    PyObject *known = PyDict_GetItemWithError(g_shapes, key); /* (shape, top getter, len) */
-    if (known == NULL || !PyTuple_CheckExact(known) || PyTuple_GET_SIZE(known) != 3) goto out;
+    known = PyDict_GetItemWithError(g_shapes, key); /* (shape, top getter, len) */
+    if (known == NULL || !PyTuple_CheckExact(known) || PyTuple_GET_SIZE(known) != 3) {
+        known = NULL;
+        goto out;
+    }
+    Py_INCREF(known); /* held: Python code runs below (attribute reads) */
     PyObject *shape = PyTuple_GET_ITEM(known, 0), *nfields = PyTuple_GET_ITEM(known, 2);
     Py_ssize_t expected = PyLong_AsSsize_t(nfields);
     if (expected != PyDict_GET_SIZE(ud)) goto out;
@@ -272,6 +276,7 @@ out:
     Py_XDECREF(ended), Py_XDECREF(n), Py_XDECREF(head), Py_XDECREF(tail), Py_XDECREF(is_async);
     Py_XDECREF(record), Py_XDECREF(scopes), Py_XDECREF(item), Py_XDECREF(done), Py_XDECREF(i);
     Py_XDECREF(o), Py_XDECREF(hit), Py_XDECREF(put), Py_XDECREF(think), Py_XDECREF(total);
+    Py_XDECREF(known);
     return handled;
 }
 
@@ -324,26 +329,34 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     PyObject *adapter = args[0], *client = args[1], *options = args[2], *stream = args[3], *is_async = args[4];
     PyObject *url = NULL, *ops = NULL, *base = NULL, *key = NULL, *data = NULL, *run = NULL, *v = NULL;
     PyObject *call = NULL, *n = NULL, *head = NULL, *tail = NULL, *tool = NULL, *ctx = NULL, *now = NULL;
-    PyObject *rid = NULL, *path = NULL, *result = NULL;
+    PyObject *rid = NULL, *path = NULL, *result = NULL, *found = NULL, *endpoint = NULL, *model = NULL;
     int delegate = 1;
 
     if ((url = PyObject_GetAttr(options, s_url)) == NULL || !PyUnicode_CheckExact(url)) goto out;
     if ((ops = PyObject_GetAttr(adapter, s_operations)) == NULL || !PyDict_CheckExact(ops)) goto out;
-    PyObject *found = PyDict_GetItemWithError(ops, url); /* a query, or not an LLM call: Python says */
-    if (found == NULL || !PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2) goto out;
+    found = PyDict_GetItemWithError(ops, url); /* a query, or not an LLM call: Python says */
+    if (found == NULL || !PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2) {
+        found = NULL;
+        goto out;
+    }
+    Py_INCREF(found); /* held, as what follows: Python code (current_run) may run before they are used */
     if ((base = PyObject_GetAttr(client, s_base_url_attr)) == NULL || base == Py_None) goto out;
     if ((key = PyLong_FromVoidPtr(base)) == NULL) goto out;
-    PyObject *endpoint = PyDict_GetItemWithError(g_endpoints, key); /* (it, provider, text) */
+    endpoint = PyDict_GetItemWithError(g_endpoints, key); /* (it, provider, text) */
     if (endpoint == NULL || !PyTuple_CheckExact(endpoint) || PyTuple_GET_SIZE(endpoint) != 3 ||
-        PyTuple_GET_ITEM(endpoint, 0) != base)
+        PyTuple_GET_ITEM(endpoint, 0) != base) {
+        endpoint = NULL;
         goto out;
+    }
+    Py_INCREF(endpoint);
     if ((data = PyObject_GetAttr(options, s_json_data)) == NULL) goto out;
-    PyObject *model = Py_None;
+    model = Py_None;
     if (PyDict_CheckExact(data)) {
         PyObject *m = PyDict_GetItemWithError(data, s_model);
         if (m == NULL && PyErr_Occurred()) goto out;
         if (m != NULL && PyUnicode_CheckExact(m)) model = m;
     }
+    Py_INCREF(model);
     /* open_call: the run (the contextvar, else the resolvers); budgets and call_start: Python */
     if (PyContextVar_Get(g_run_var, Py_None, &run) < 0) goto out;
     if (run == Py_None) {
@@ -396,6 +409,7 @@ out:
     Py_XDECREF(url), Py_XDECREF(ops), Py_XDECREF(base), Py_XDECREF(key), Py_XDECREF(data);
     Py_XDECREF(run), Py_XDECREF(v), Py_XDECREF(call), Py_XDECREF(n), Py_XDECREF(head);
     Py_XDECREF(tail), Py_XDECREF(tool), Py_XDECREF(ctx), Py_XDECREF(now), Py_XDECREF(rid), Py_XDECREF(path);
+    Py_XDECREF(found), Py_XDECREF(endpoint), Py_XDECREF(model);
     if (delegate) return python_begin(args, nargs);
     return result;
 }
