@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import statistics
 import sys
 import time
@@ -189,11 +190,16 @@ def measure(
     configs: list[Any], scenarios: dict[str, tuple[Callable[[], Any], int]]
 ) -> dict[str, dict[str, float]]:
     """Paired rounds: in each round every configuration runs each scenario briefly, so slow drifts of a
-    shared machine hit all of them alike. Returns the median µs of bare, and for the others the median
-    of their per-round difference to bare added to it (robust to the noise a min or mean would pick up)."""
+    shared machine hit all of them alike, in an order shuffled every round (seeded), so that none always
+    follows another's patching or unpatching. Returns the median µs of bare, and for the others the
+    median of their per-round difference to bare added to it (robust to the noise a min or mean would
+    pick up)."""
     samples: dict[str, dict[str, list[float]]] = {s: {c.name: [] for c in configs} for s in scenarios}
+    order = list(configs)
+    shuffle = random.Random(0).shuffle
     for _ in range(ROUNDS):
-        for config in configs:
+        shuffle(order)
+        for config in order:
             config.on()
             try:
                 for scenario, (fn, n) in scenarios.items():

@@ -70,7 +70,8 @@ def _choice_tools(choices: Any) -> tuple[str, ...]:
 
 
 def _completion_fields(call: Call, r: Any, tools: bool = True) -> Fields:
-    """``ChatCompletion``, ``Completion``, ``CreateEmbeddingResponse`` and stream chunks."""
+    """``ChatCompletion``, ``Completion``, ``CreateEmbeddingResponse`` and stream chunks. (``settle`` in
+    ``_speedups.c`` reads the usual result the same way: change both.)"""
     d = getattr(r, "__dict__", None)
     if d is None or "usage" not in d:  # not an SDK model: a JSON body (dict), else nothing
         return dict_fields(r, call.provider)

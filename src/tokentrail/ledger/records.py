@@ -44,6 +44,7 @@ from ..pricing import PRICES
 CallRecord = tuple[Any, ...]
 
 # (kind, provider, response model, model, tool, service tier): the calls one set of rates prices
+# (``_columns.c`` reads these columns, and TOKENS, STARTED, ENDED, PROVIDER_COST, by number)
 GROUP_KEY = itemgetter(1, 2, 15, 3, 19, 25)
 STARTED, ENDED, PROVIDER_COST = itemgetter(6), itemgetter(7), itemgetter(14)
 TOKENS = itemgetter(8, 9, 11, 12, 13)  # input, output, cached, cache write, reasoning

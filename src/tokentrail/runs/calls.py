@@ -178,7 +178,9 @@ class CallHandle:
     def settled(self, outcome: Outcome) -> None:
         """Finished, status ok, with ``outcome`` (a parsed result, a stream's end): the event is built
         at once if a subscriber or budget needs it; else the call is queued, as a flat record when
-        usage came back, and its event is built only when someone reads the events."""
+        usage came back, and its event is built only when someone reads the events. (``settle`` in
+        ``instrument/_speedups.c`` writes the same record for a usual parsed OpenAI result: change
+        both; ``tests/unit/test_speedups.py`` compares them.)"""
         if self.done:
             return
         self.done = True
@@ -239,7 +241,8 @@ _allocate = object.__new__
 def open_call(handle: CallHandle, provider: str | None, model: str | None, operation: str, method: str,
               is_async: bool, kind: EventKind, attempt: int) -> None:  # fmt: skip
     """Start ``handle`` (a new one, or the next attempt of one): budgets are checked before anything is
-    sent, then ``call_start`` fires."""
+    sent, then ``call_start`` fires. (``begin`` in ``instrument/_speedups.c`` does the same where there
+    is no budget and no ``call_start`` subscriber: change both.)"""
     run = _RUN.get() or current_run()
     if (run is not None and run.budget_states) or TRACKER.global_budget is not None:
         check_budgets(run)
