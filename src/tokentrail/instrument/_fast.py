@@ -6,10 +6,10 @@ code runs."""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
+from .._native import load
 from ..runs.tracker import TRACKER
 from ._flat import _SHAPES
 
@@ -19,18 +19,9 @@ def _python(call: Any, result: Any) -> bool:
     return False
 
 
-def _load() -> Any:
-    if os.environ.get("TOKENTRAIL_NO_SPEEDUPS"):
-        return None
-    try:
-        from . import _speedups  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    ledger = TRACKER.ledger  # one for the process, its queue one deque for its life
-    _speedups.bind(ledger, ledger.hub, ledger.pending, _SHAPES, time.time)
-    return _speedups
-
-
-SPEEDUPS = _load()
+SPEEDUPS = load("tokentrail.instrument._speedups")
+if SPEEDUPS is not None:
+    _ledger = TRACKER.ledger  # one for the process, its queue one deque for its life
+    SPEEDUPS.bind(_ledger, _ledger.hub, _ledger.pending, _SHAPES, time.time)
 settle = _python if SPEEDUPS is None else SPEEDUPS.settle
 CHUNKS: Any = None if SPEEDUPS is None else SPEEDUPS.Chunks

@@ -465,47 +465,39 @@ static PyObject *hold(Chunks *self, PyObject *chunk, int odd) {
     return NULL;
 }
 
+/* reading `chunk` raised: an AttributeError (not an SDK chunk, or pydantic v1) holds it for the
+ * generic path, as the Python loop's `except AttributeError: break`; anything else propagates */
+static PyObject *unreadable(Chunks *self, PyObject *chunk) {
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        Py_DECREF(chunk);
+        return NULL;
+    }
+    PyErr_Clear();
+    return hold(self, chunk, 1);
+}
+
 static PyObject *chunks_next(Chunks *self) {
     if (self->held != Py_None) return NULL; /* the Python relay has not taken the held chunk */
     PyObject *chunk = PyIter_Next(self->it);
     if (chunk == NULL) return NULL; /* ran out, or the SDK raised: as the Python loop would */
     PyObject *usage = PyObject_GetAttr(chunk, s_usage);
-    if (usage == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-            Py_DECREF(chunk);
-            return NULL;
-        }
-        PyErr_Clear();
-        return hold(self, chunk, 1);
-    }
+    if (usage == NULL) return unreadable(self, chunk);
     int has_usage = usage != Py_None;
     Py_DECREF(usage);
     if (has_usage) return hold(self, chunk, 0);
-    if (self->hide) {
+    if (self->hide) { /* chunk.__pydantic_fields_set__.discard("usage") */
         PyObject *set = PyObject_GetAttr(chunk, s_fields_set);
-        if (set == NULL) {
-            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                Py_DECREF(chunk);
-                return NULL;
-            }
-            PyErr_Clear();
-            return hold(self, chunk, 1);
-        }
-        int failed = PySet_Check(set) ? PySet_Discard(set, s_usage) < 0 : 0;
-        if (!PySet_Check(set)) {
+        if (set == NULL) return unreadable(self, chunk);
+        int failed;
+        if (PySet_Check(set)) {
+            failed = PySet_Discard(set, s_usage) < 0;
+        } else {
             PyObject *r = PyObject_CallMethodOneArg(set, s_discard, s_usage);
             failed = r == NULL;
             Py_XDECREF(r);
         }
         Py_DECREF(set);
-        if (failed) {
-            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-                Py_DECREF(chunk);
-                return NULL;
-            }
-            PyErr_Clear();
-            return hold(self, chunk, 1);
-        }
+        if (failed) return unreadable(self, chunk);
     }
     Py_INCREF(chunk);
     Py_SETREF(self->last, chunk);

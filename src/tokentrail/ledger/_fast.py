@@ -4,9 +4,10 @@ work runs in Python (``drain_queue`` here; ``one_group`` says None and the fold 
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from typing import Any
+
+from .._native import load
 
 
 def drain_queue(queue: deque[Any]) -> list[Any]:
@@ -20,16 +21,6 @@ def no_group(pairs: list[Any]) -> tuple[Any, ...] | None:
     return None
 
 
-def _load() -> Any:
-    if os.environ.get("TOKENTRAIL_NO_SPEEDUPS"):
-        return None
-    try:
-        from . import _columns  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _columns
-
-
-COLUMNS = _load()
+COLUMNS = load("tokentrail.ledger._columns")
 drain = drain_queue if COLUMNS is None else COLUMNS.drain
 one_group = no_group if COLUMNS is None else COLUMNS.one_group
