@@ -17,7 +17,7 @@ from typing import Any
 import openai
 import pytest
 from support import payloads as p
-from support.mock_http import Canned, openai_client
+from support.mock_http import Body, Canned, openai_client, sse
 
 import tokentrail as tt
 import tokentrail.instrument as ti
@@ -55,8 +55,8 @@ class Spy:
     def __init__(self, settle: Any) -> None:
         self.settle, self.handled, self.declined = settle, 0, 0
 
-    def __call__(self, call: Any, result: Any) -> bool:
-        done: bool = self.settle(call, result)
+    def __call__(self, call: Any, result: Any, *finish_reason: Any) -> bool:
+        done: bool = self.settle(call, result, *finish_reason)
         if done:
             self.handled += 1
         else:
@@ -276,7 +276,7 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
     from tokentrail.instrument import _call
-    from tokentrail.instrument.openai import ADAPTER
+    from tokentrail.instrument.openai import ADAPTER, _completion_fields
 
     speedups = _fast.SPEEDUPS
     client = openai_client(Canned(p.openai_chat(PLAIN)))
@@ -297,6 +297,8 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
             for result in results:
                 call = _call.begin(ADAPTER, client, options, False, False)
                 speedups.settle(call, result)
+            call = _call.begin(ADAPTER, client, options, True, False)
+            assert speedups.settle(call, chunks[-1], "stop")  # a stream's end: its usage chunk
             relay = speedups.Chunks(iter(chunks), True)
             list(relay)
             relay.held = None
@@ -305,9 +307,51 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
             assert list(relay) == [] and relay.held is odd and relay.odd
             LEDGER.pending.clear()  # never folded: nothing kept between the two counts
 
+    _completion_fields(_call.begin(ADAPTER, client, options, True, False), chunks[-1])  # learns its layout
     rounds()  # caches filled (shapes, kinds, endpoints)
     gc.collect()
     before = [sys.getrefcount(o) for o in watched]
     rounds()
     gc.collect()
     assert [sys.getrefcount(o) for o in watched] == before
+
+
+_TEXT = p.openai_chunks(["a"], None)
+STREAMS: dict[str, tuple[list[Any], bool, bool]] = {  # name: (chunks, the user asked for usage, C ends it)
+    "usage chunk last, asked by tokentrail": (p.openai_chunks(["a", "b"], PLAIN), False, True),
+    "usage chunk last, asked by the user": (p.openai_chunks(["a", "b"], PLAIN), True, True),
+    "cached and reasoning tokens": (p.openai_chunks(["a"], p.REASONING_USAGE), False, True),
+    "usage on the last content chunk": ([*_TEXT[:-1], {**_TEXT[-1], "usage": PLAIN}], False, True),
+    "no usage came back": (p.openai_chunks(["a", "b"], None), False, False),
+    "provider-reported cost": (p.openai_chunks(["a"], p.OPENROUTER_USAGE), False, False),
+}
+
+
+def _stream(monkeypatch: pytest.MonkeyPatch, settle: Any, chunks: list[Any], asked: bool) -> tuple[Spy, Any]:
+    spy = Spy(settle)
+    monkeypatch.setattr(_fast, "settle", spy)
+    client = openai_client(Canned(Body(sse(chunks))))
+    options: dict[str, Any] = {"stream_options": {"include_usage": True}} if asked else {}
+    for _ in client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True, **options):
+        pass  # the first teaches _flat the usage's layout
+    spy.handled = spy.declined = 0
+    tt.tracker().reset()
+    with tt.track_usage("parity") as run:
+        seen = [c.to_json() for c in client.chat.completions.create(
+            model="gpt-4o-mini", messages=MSGS, stream=True, **options)]  # fmt: skip
+        queued = [record for record, _ in LEDGER.pending]
+        events = run.events
+    return spy, (queued, events, seen)
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+@pytest.mark.parametrize("name", list(STREAMS))
+def test_a_streams_end_in_c_queues_what_the_python_end_queues(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    chunks, asked, taken = STREAMS[name]
+    spy_c, (queued_c, events_c, seen_c) = _stream(monkeypatch, _fast.SPEEDUPS.settle, chunks, asked)
+    spy_py, (queued_py, events_py, seen_py) = _stream(monkeypatch, _fast._python, chunks, asked)
+    assert spy_c.handled == (1 if taken else 0) and spy_py.handled == 0
+    assert seen_c == seen_py  # the user's chunks, as they dump
+    _same((queued_c, events_c), (queued_py, events_py))

@@ -30,6 +30,8 @@ class Watcher(Protocol):
 
     def fields(self) -> Fields: ...
 
+    def settled_in_c(self) -> bool: ...
+
 
 class Adapter(Protocol):
     """What an SDK module tells the shared machinery; ``openai.py`` and ``anthropic.py`` implement it."""
@@ -152,6 +154,8 @@ class Call(CallHandle):
                 failed = getattr(watcher, "error", None)  # the provider said the response failed
                 if failed is not None and status == "ok":
                     status, error = "error", failed
+                elif status == "ok" and watcher.settled_in_c():  # the usual end: read and queued in C
+                    return
                 self.finish_with(watcher.fields(), status, error, "missing")
             except Exception:
                 warn_once("stream accounting")

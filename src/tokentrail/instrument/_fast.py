@@ -14,7 +14,7 @@ from ..runs.tracker import TRACKER
 from ._flat import _SHAPES
 
 
-def _python(call: Any, result: Any) -> bool:
+def _python(call: Any, result: Any, finish_reason: Any = None) -> bool:
     """The pure-Python stand-in: never handles a call (``Call.succeeded`` reads it)."""
     return False
 

@@ -119,7 +119,7 @@ static Py_ssize_t put_values(PyObject *out, Py_ssize_t at, PyObject *fields) {
 }
 
 /* 1 settled (queued, or already done), 0 fall back, -1 error (only after queueing: the fold raised) */
-static int settle_call(PyObject *call, PyObject *result) {
+static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     int handled = FALLBACK;
     PyObject *run = NULL, *d = NULL, *u = NULL, *ud = NULL, *p = NULL, *c = NULL, *pd = NULL, *cd = NULL;
     PyObject *key = NULL, *top = NULL, *choices = NULL, *finish = NULL, *model = NULL, *rid = NULL;
@@ -178,9 +178,13 @@ static int settle_call(PyObject *call, PyObject *result) {
         if (some != 0) goto out;
     }
 
-    /* the first choice's finish reason; tool calls or several choices: the Python path */
-    if ((choices = get(d, s_choices)) == NULL) goto out;
-    if (choices == Py_None || (PyList_CheckExact(choices) && PyList_GET_SIZE(choices) == 0)) {
+    /* the first choice's finish reason; tool calls or several choices: the Python path. A stream's
+     * end gives its last chunk's (`finish_as`): the usage chunk's choices are not read */
+    if (finish_as != NULL) {
+        finish = Py_NewRef(finish_as);
+    } else if ((choices = get(d, s_choices)) == NULL) {
+        goto out;
+    } else if (choices == Py_None || (PyList_CheckExact(choices) && PyList_GET_SIZE(choices) == 0)) {
         Py_INCREF(Py_None);
         finish = Py_None;
     } else {
@@ -281,12 +285,12 @@ out:
 }
 
 static PyObject *settle(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "settle(call, result)");
+    if (nargs != 2 && nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "settle(call, result[, finish_reason])");
         return NULL;
     }
     if (g_ledger == NULL) Py_RETURN_FALSE; /* not bound yet */
-    int handled = settle_call(args[0], args[1]);
+    int handled = settle_call(args[0], args[1], nargs == 3 ? args[2] : NULL);
     if (handled < 0) return NULL;
     return PyBool_FromLong(handled);
 }
@@ -563,7 +567,8 @@ static PyTypeObject ChunksType = {
 
 static PyMethodDef methods[] = {
     {"settle", (PyCFunction)(void (*)(void))settle, METH_FASTCALL,
-     "settle(call, result) -> bool: queue a usual parsed OpenAI result's flat record; False: not handled."},
+     "settle(call, result[, finish_reason]) -> bool: queue a usual parsed OpenAI result's flat record "
+     "(a stream's end: its usage chunk and its last chunk's finish reason); False: not handled."},
     {"bind", bind, METH_VARARGS, "bind(ledger, hub, pending, shapes, clock): what settle queues into."},
     {"begin", (PyCFunction)(void (*)(void))begin, METH_FASTCALL,
      "begin(adapter, client, options, stream, is_async) -> Call | None: as _call.begin."},

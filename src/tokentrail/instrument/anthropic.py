@@ -89,6 +89,9 @@ class MessageWatcher:
         tier = None if counts is None else counts.get("service_tier")
         return (usage, m.model, self.stop_reason, self.tools, m.id, raw, None, tier)
 
+    def settled_in_c(self) -> bool:
+        return False  # the C hot path reads OpenAI results only
+
 
 class AnthropicAdapter:
     operations: Mapping[str, tuple[str, EventKind]] = _OPERATIONS

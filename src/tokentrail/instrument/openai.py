@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..model import EventKind, Usage, usage_of
+from . import _fast
 from ._call import Call, Reader
 from ._config import REJECTING, stream_usage
 from ._fast import CHUNKS
@@ -37,6 +38,10 @@ _RESPONSE_DONE = frozenset(
     {"response.created", "response.completed", "response.incomplete", "response.failed"}
 )
 _RAW_HEADER = "X-Stainless-Raw-Response"
+FAST_CHUNKS: frozenset[type] = (
+    frozenset()
+)  # stream chunks whose usage the C hot path reads (_FAST_CHUNK_TYPES)
+_FAST_CHUNK_TYPES = (("openai.types.chat", "ChatCompletionChunk"), ("openai.types", "Completion"))
 _FAST_TYPES = (  # results _completion_fields reads, exactly these types (parse()'s subclass is not one)
     ("openai.types.chat", "ChatCompletion"),
     ("openai.types", "Completion"),
@@ -252,6 +257,16 @@ class ChunkWatcher:
             if not self.see(chunk):
                 yield chunk
 
+    def settled_in_c(self) -> bool:
+        """The usual end (a usage chunk of an SDK type): ``fields`` and ``settled`` in C, as for a parsed
+        result (``_fast.settle``, with the last chunk's finish reason); False: nothing was done."""
+        last, with_usage = self.last, self.usage_chunk
+        if type(with_usage) not in FAST_CHUNKS:
+            return False
+        if last is not None and last is not with_usage and last.choices:
+            return _fast.settle(self.call, with_usage, last.choices[0].finish_reason)
+        return _fast.settle(self.call, with_usage)
+
     def fields(self) -> Fields:
         last, with_usage = self.last, self.usage_chunk
         if last is None and with_usage is None:
@@ -292,6 +307,9 @@ class ResponseWatcher:
 
     def fields(self) -> Fields:
         return NO_FIELDS if self.response is None else _response_fields(self.call, self.response)
+
+    def settled_in_c(self) -> bool:
+        return False
 
 
 class OpenAIAdapter:
@@ -352,8 +370,12 @@ ADAPTER = OpenAIAdapter()
 def patch(registry: Registry) -> None:
     """Patch the openai SDK's classes (1.x-3.x: whatever of these exists), and its stream helpers."""
     patch_client(registry, "openai", ADAPTER)
+    global FAST_CHUNKS
     found = (getattr(optional_module(m), name, None) for m, name in _FAST_TYPES)
     ADAPTER.fast_types = tuple(t for t in found if isinstance(t, type))
+    if _fast.SPEEDUPS is not None:
+        chunks = (getattr(optional_module(m), name, None) for m, name in _FAST_CHUNK_TYPES)
+        FAST_CHUNKS = frozenset(t for t in chunks if isinstance(t, type))
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
