@@ -1,8 +1,8 @@
-"""The optional C hot path (``_speedups.c``): ``settle(call, result)`` queues a usual parsed OpenAI
-result's flat record and returns True, or returns False having done nothing (the Python path then
-reads it); ``CHUNKS`` relays a chat stream's chunks. Where the module was not built, or
-``TOKENTRAIL_NO_SPEEDUPS=1``, ``settle`` always says False, ``CHUNKS`` is None and the same Python
-code runs."""
+"""The optional C hot path (``_speedups.c``): ``settle(call, result[, finish_reason])`` queues a usual
+parsed OpenAI result's (or a chat stream's end's) flat record and returns True, or returns False
+having done nothing (the Python path then reads it); ``CHUNKS`` relays a chat stream's chunks; its
+``begin`` is bound in ``_call.py``. Where the module was not built, or ``TOKENTRAIL_NO_SPEEDUPS=1``,
+``settle`` always says False, ``CHUNKS`` is None and the same Python code runs."""
 
 from __future__ import annotations
 
