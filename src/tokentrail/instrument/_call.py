@@ -41,7 +41,7 @@ class Adapter(Protocol):
     readers: Mapping[str, Reader]  # operation -> what its parsed result reports
     stream_types: tuple[type, ...]
     raw_types: tuple[type, ...]
-    fast_types: tuple[type, ...]  # parsed results the C hot path reads (``_fast.settle``)
+    fast_types: tuple[type, ...]  # parsed results the C hot path reads (``_fast.settle``; none without it)
 
     def prepare(self, call: Call, options: Any) -> Any: ...
 
@@ -154,7 +154,7 @@ class Call(CallHandle):
                 failed = getattr(watcher, "error", None)  # the provider said the response failed
                 if failed is not None and status == "ok":
                     status, error = "error", failed
-                elif status == "ok" and watcher.settled_in_c():  # the usual end: read and queued in C
+                elif status == "ok" and _fast.SPEEDUPS is not None and watcher.settled_in_c():  # in C
                     return
                 self.finish_with(watcher.fields(), status, error, "missing")
             except Exception:
@@ -175,7 +175,7 @@ def _kind_of(adapter: Adapter, result: Any) -> int:
         else RAW
         if isinstance(result, adapter.raw_types)
         else FAST
-        if type(result) in adapter.fast_types and _fast.SPEEDUPS is not None
+        if type(result) in adapter.fast_types
         else PARSED
     )
     if len(_KINDS) < 1024:

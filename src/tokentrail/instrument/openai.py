@@ -38,9 +38,8 @@ _RESPONSE_DONE = frozenset(
     {"response.created", "response.completed", "response.incomplete", "response.failed"}
 )
 _RAW_HEADER = "X-Stainless-Raw-Response"
-FAST_CHUNKS: frozenset[type] = (
-    frozenset()
-)  # stream chunks whose usage the C hot path reads (_FAST_CHUNK_TYPES)
+# stream chunks whose usage the C hot path reads (of _FAST_CHUNK_TYPES; none without it)
+FAST_CHUNKS: frozenset[type] = frozenset()
 _FAST_CHUNK_TYPES = (("openai.types.chat", "ChatCompletionChunk"), ("openai.types", "Completion"))
 _FAST_TYPES = (  # results _completion_fields reads, exactly these types (parse()'s subclass is not one)
     ("openai.types.chat", "ChatCompletion"),
@@ -367,15 +366,19 @@ class OpenAIAdapter:
 ADAPTER = OpenAIAdapter()
 
 
+def _types(names: tuple[tuple[str, str], ...]) -> tuple[type, ...]:
+    """The classes of these (module, name) pairs that this SDK version has."""
+    found = (getattr(optional_module(module), name, None) for module, name in names)
+    return tuple(t for t in found if isinstance(t, type))
+
+
 def patch(registry: Registry) -> None:
     """Patch the openai SDK's classes (1.x-3.x: whatever of these exists), and its stream helpers."""
     patch_client(registry, "openai", ADAPTER)
     global FAST_CHUNKS
-    found = (getattr(optional_module(m), name, None) for m, name in _FAST_TYPES)
-    ADAPTER.fast_types = tuple(t for t in found if isinstance(t, type))
-    if _fast.SPEEDUPS is not None:
-        chunks = (getattr(optional_module(m), name, None) for m, name in _FAST_CHUNK_TYPES)
-        FAST_CHUNKS = frozenset(t for t in chunks if isinstance(t, type))
+    if _fast.SPEEDUPS is not None:  # what the C hot path reads, where it was built
+        ADAPTER.fast_types = _types(_FAST_TYPES)
+        FAST_CHUNKS = frozenset(_types(_FAST_CHUNK_TYPES))
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),
