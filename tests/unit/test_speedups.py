@@ -49,6 +49,14 @@ def test_the_c_hot_path_is_built_where_a_compiler_is() -> None:
         assert _columns.COLUMNS is not None and _columns.one_group is _columns.COLUMNS.one_group
 
 
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_the_c_path_reads_calls_and_sdk_models_in_place() -> None:
+    """Once openai is patched, the C path reads the Call's slots and pydantic models' dicts and slots
+    directly (no attribute lookups): the parity tests below then run on that path."""
+    tt.instrument()
+    assert _fast.SPEEDUPS.direct() == (True, True)
+
+
 class Spy:
     """Counts what ``settle`` handled, around the C function or the Python stand-in."""
 

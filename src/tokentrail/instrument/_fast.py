@@ -25,3 +25,16 @@ if SPEEDUPS is not None:
     SPEEDUPS.bind(_ledger, _ledger.hub, _ledger.pending, _SHAPES, time.time)
 settle = _python if SPEEDUPS is None else SPEEDUPS.settle
 CHUNKS: Any = None if SPEEDUPS is None else SPEEDUPS.Chunks
+
+
+def read_models_directly(chunk_types: tuple[type, ...]) -> None:
+    """Let the C path read SDK models' fields from their instance dict and pydantic's slots, and these
+    chunk types' in the relay, without attribute lookups; pydantic v1 (no such slots): by attribute."""
+    if SPEEDUPS is None:
+        return
+    try:
+        from pydantic import BaseModel
+
+        SPEEDUPS.bind_models(BaseModel, tuple(t for t in chunk_types if issubclass(t, BaseModel)))
+    except (ImportError, TypeError):
+        pass

@@ -20,6 +20,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
 /* bound once by `bind_begin()`: the Python begin, the Call type and what open_call reads */
 static PyObject *g_begin_py, *g_call_type, *g_endpoints, *g_run_var, *g_tool_var, *g_ctx_var, *g_current_run,
@@ -48,9 +49,67 @@ static PyObject *get(PyObject *d, PyObject *key) {
     return v;
 }
 
+/* Read in place, with no attribute lookup (each one is up to three lookups through pydantic's
+ * `__getattr__` hook and CPython's method cache, and this code runs with every cache cold): an SDK
+ * model's instance dict and pydantic's slots (`bind_models`), and the slots of tokentrail's Call
+ * (`bind_begin`). Where a type is not the one bound, the attribute path, as before. */
+#define KNOWN_CHUNKS 4
+static PyTypeObject *g_model_base;              /* pydantic.BaseModel (v2), or NULL */
+static Py_ssize_t g_fields_set_at, g_extra_at;  /* its __pydantic_fields_set__, __pydantic_extra__ */
+static PyTypeObject *g_chunk_types[KNOWN_CHUNKS];
+
+enum { C_ADAPTER, C_BASE_URL, C_OP, C_STREAM, C_INJECTED, C_ASKED, C_N, C_RUN, C_IS_ASYNC, C_DONE, C_HEAD,
+       C_TAIL, C_SLOTS };
+static Py_ssize_t g_call_at[C_SLOTS]; /* the Call's slots, or all 0: by attribute */
+
+static int is_model(PyObject *obj) {
+    return g_model_base != NULL && PyType_IsSubtype(Py_TYPE(obj), g_model_base);
+}
+
+/* the object in slot `at` of `obj` (a new reference), or NULL with AttributeError(name) if unset */
+static PyObject *slot_get(PyObject *obj, Py_ssize_t at, PyObject *name) {
+    PyObject *v = *(PyObject **)((char *)obj + at);
+    if (v == NULL) {
+        PyErr_SetObject(PyExc_AttributeError, name);
+        return NULL;
+    }
+    return Py_NewRef(v);
+}
+
+/* the offset of `owner`'s object slot `name` (a member descriptor), or 0 */
+static Py_ssize_t slot_offset(PyObject *owner, const char *name) {
+    PyObject *descr = PyObject_GetAttrString(owner, name);
+    Py_ssize_t at = 0;
+    if (descr == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type == T_OBJECT_EX && !(member->flags & READONLY) && member->offset > 0) at = member->offset;
+    }
+    Py_DECREF(descr);
+    return at;
+}
+
+static int direct_call(PyObject *call) {
+    return g_call_at[0] > 0 && Py_TYPE(call) == (PyTypeObject *)g_call_type;
+}
+
+/* `call.<name>`: slot `k` of a Call (new reference), else by attribute */
+static PyObject *call_get(PyObject *call, int k, PyObject *name) {
+    return direct_call(call) ? slot_get(call, g_call_at[k], name) : PyObject_GetAttr(call, name);
+}
+
+static int call_set(PyObject *call, int k, PyObject *name, PyObject *value) {
+    if (!direct_call(call)) return PyObject_SetAttr(call, name, value);
+    Py_XSETREF(*(PyObject **)((char *)call + g_call_at[k]), Py_NewRef(value));
+    return 0;
+}
+
 /* `obj.__dict__` if it is a dict (new reference), else NULL (no error: the caller falls back) */
 static PyObject *fields_of(PyObject *obj) {
-    PyObject *d = PyObject_GetAttr(obj, s_dict);
+    PyObject *d = is_model(obj) ? PyObject_GenericGetDict(obj, NULL) : PyObject_GetAttr(obj, s_dict);
     if (d == NULL) {
         PyErr_Clear();
         return NULL;
@@ -128,7 +187,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     PyObject *i = NULL, *o = NULL, *hit = NULL, *put = NULL, *think = NULL, *total = NULL;
     long long vi, vo, vhit, vput, vthink;
 
-    run = PyObject_GetAttr(call, s_run);
+    run = call_get(call, C_RUN, s_run);
     if (run == NULL) goto out;
     int now = counted_now(run);
     if (now != 0) goto out;
@@ -171,7 +230,8 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
         goto out;
     }
     if (vhit + vput > vi || vthink > vo) goto out; /* odd counts: the core's normalizer names them */
-    extra = PyObject_GetAttr(u, s_extra_attr); /* extras (OpenRouter's cost ...): copied by Python */
+    /* extras (OpenRouter's cost ...): copied by Python */
+    extra = is_model(u) ? Py_XNewRef(*(PyObject **)((char *)u + g_extra_at)) : PyObject_GetAttr(u, s_extra_attr);
     if (extra == NULL) PyErr_Clear();
     else if (extra != Py_None) {
         int some = PyObject_IsTrue(extra);
@@ -193,31 +253,38 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
         PyObject *ff = fields_of(first);
         if (ff == NULL) goto out;
         PyObject *message = get(ff, s_message);
-        Py_DECREF(ff);
-        if (message == NULL) goto out;
+        if (message == NULL) {
+            Py_DECREF(ff);
+            goto out;
+        }
         int tools = 0;
         if (message != Py_None) {
-            PyObject *calls = PyObject_GetAttr(message, s_tool_calls);
+            PyObject *md = is_model(message) ? fields_of(message) : NULL;
+            PyObject *calls = md != NULL ? Py_XNewRef(PyDict_GetItemWithError(md, s_tool_calls))
+                                         : PyObject_GetAttr(message, s_tool_calls);
             tools = calls == NULL ? -1 : PyObject_IsTrue(calls);
-            Py_XDECREF(calls);
+            Py_XDECREF(calls), Py_XDECREF(md);
         }
         Py_DECREF(message);
-        if (tools != 0) goto out;
-        if ((finish = PyObject_GetAttr(first, s_finish)) == NULL) goto out;
+        if (tools == 0)
+            finish = is_model(first) ? Py_XNewRef(PyDict_GetItemWithError(ff, s_finish))
+                                     : PyObject_GetAttr(first, s_finish);
+        Py_DECREF(ff);
+        if (finish == NULL) goto out;
     }
     if ((model = get(d, s_model)) == NULL || (rid = get(d, s_id)) == NULL || (tier = get(d, s_tier)) == NULL)
         goto out;
 
     /* CallHandle.settled: done once, the flat record queued for the next fold */
-    if ((done = PyObject_GetAttr(call, s_done)) == NULL) goto out;
+    if ((done = call_get(call, C_DONE, s_done)) == NULL) goto out;
     int was = PyObject_IsTrue(done);
     if (was < 0) goto out;
     if (was) {
         handled = 1;
         goto out;
     }
-    if ((n = PyObject_GetAttr(call, s_n)) == NULL || (head = PyObject_GetAttr(call, s_head)) == NULL ||
-        (tail = PyObject_GetAttr(call, s_tail)) == NULL || (is_async = PyObject_GetAttr(call, s_is_async)) == NULL)
+    if ((n = call_get(call, C_N, s_n)) == NULL || (head = call_get(call, C_HEAD, s_head)) == NULL ||
+        (tail = call_get(call, C_TAIL, s_tail)) == NULL || (is_async = call_get(call, C_IS_ASYNC, s_is_async)) == NULL)
         goto out;
     if (!PyTuple_CheckExact(head) || PyTuple_GET_SIZE(head) != 6 || !PyTuple_CheckExact(tail) ||
         PyTuple_GET_SIZE(tail) != 5)
@@ -253,7 +320,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     if (pd) at = put_values(record, at, pd);
     if (cd) at = put_values(record, at, cd);
     if (at != size) goto out; /* a fields dict changed size under us: let Python read it */
-    if (PyObject_SetAttr(call, s_done, Py_True) < 0) goto out;
+    if (call_set(call, C_DONE, s_done, Py_True) < 0) goto out;
     handled = 1;
     if ((item = PyTuple_Pack(2, record, scopes)) == NULL) goto error;
     PyObject *r = PyObject_CallOneArg(g_append, item);
@@ -320,7 +387,7 @@ static PyObject *python_begin(PyObject *const *args, Py_ssize_t nargs) {
 
 static int set_all(PyObject *obj, PyObject *const *names, PyObject *const *values, int n) {
     for (int k = 0; k < n; k++)
-        if (PyObject_SetAttr(obj, names[k], values[k]) < 0) return -1;
+        if (call_set(obj, k, names[k], values[k]) < 0) return -1;
     return 0;
 }
 
@@ -433,6 +500,13 @@ static PyObject *bind_begin(PyObject *module, PyObject *args) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
     }
+    /* the Call's slots in place where each is a plain object slot, else all by attribute */
+    static const char *names[C_SLOTS] = {"adapter", "base_url", "op", "stream", "injected", "asked",
+                                         "_n", "run", "is_async", "done", "_head", "_tail"};
+    Py_ssize_t at[C_SLOTS];
+    int all = 1;
+    for (int k = 0; k < C_SLOTS; k++) all &= (at[k] = slot_offset(objs[1], names[k])) > 0;
+    for (int k = 0; k < C_SLOTS; k++) g_call_at[k] = all ? at[k] : 0;
     Py_RETURN_NONE;
 }
 
@@ -480,10 +554,50 @@ static PyObject *unreadable(Chunks *self, PyObject *chunk) {
     return hold(self, chunk, 1);
 }
 
+/* the SDK's own chunk types (`bind_models`): read in place */
+static int is_sdk_chunk(PyTypeObject *type) {
+    for (int k = 0; k < KNOWN_CHUNKS && g_chunk_types[k] != NULL; k++)
+        if (g_chunk_types[k] == type) return 1;
+    return 0;
+}
+
+/* 1: `chunk.usage is None` (and the field unmarked if `hide`), 0: it has usage, -1: not read here */
+static int no_usage_direct(PyObject *chunk, int hide) {
+    PyObject *d = PyObject_GenericGetDict(chunk, NULL);
+    if (d == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    PyObject *usage = PyDict_GetItemWithError(d, s_usage); /* borrowed: the chunk holds its dict */
+    Py_DECREF(d);
+    if (usage == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (usage != Py_None) return 0;
+    if (hide) {
+        PyObject *set = *(PyObject **)((char *)chunk + g_fields_set_at);
+        if (set == NULL || !PySet_CheckExact(set) || PySet_Discard(set, s_usage) < 0) {
+            PyErr_Clear();
+            return -1;
+        }
+    }
+    return 1;
+}
+
 static PyObject *chunks_next(Chunks *self) {
     if (self->held != Py_None) return NULL; /* the Python relay has not taken the held chunk */
     PyObject *chunk = PyIter_Next(self->it);
     if (chunk == NULL) return NULL; /* ran out, or the SDK raised: as the Python loop would */
+    if (g_fields_set_at > 0 && is_sdk_chunk(Py_TYPE(chunk))) {
+        int none = no_usage_direct(chunk, self->hide);
+        if (none == 0) return hold(self, chunk, 0);
+        if (none == 1) {
+            Py_INCREF(chunk);
+            Py_SETREF(self->last, chunk);
+            return chunk;
+        }
+    }
     PyObject *usage = PyObject_GetAttr(chunk, s_usage);
     if (usage == NULL) return unreadable(self, chunk);
     int has_usage = usage != Py_None;
@@ -565,7 +679,43 @@ static PyTypeObject ChunksType = {
     .tp_getset = chunks_getset,
 };
 
+static PyObject *bind_models(PyObject *module, PyObject *args) {
+    PyObject *base, *types;
+    if (!PyArg_ParseTuple(args, "O!O!:bind_models", &PyType_Type, &base, &PyTuple_Type, &types)) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(types);
+    Py_ssize_t fields_set = slot_offset(base, "__pydantic_fields_set__"), extra = slot_offset(base, "__pydantic_extra__");
+    if (n > KNOWN_CHUNKS || fields_set == 0 || extra == 0) {
+        PyErr_SetString(PyExc_TypeError, "bind_models(pydantic.BaseModel, at most 4 chunk types)");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *t = PyTuple_GET_ITEM(types, k);
+        if (!PyType_Check(t) || !PyType_IsSubtype((PyTypeObject *)t, (PyTypeObject *)base)) {
+            PyErr_SetString(PyExc_TypeError, "bind_models: each chunk type must be a model");
+            return NULL;
+        }
+    }
+    for (int k = 0; k < KNOWN_CHUNKS; k++) {
+        PyTypeObject *t = k < n ? (PyTypeObject *)PyTuple_GET_ITEM(types, k) : NULL;
+        Py_XINCREF(t);
+        Py_XSETREF(g_chunk_types[k], t);
+    }
+    Py_INCREF(base);
+    Py_XSETREF(g_model_base, (PyTypeObject *)base);
+    g_fields_set_at = fields_set, g_extra_at = extra;
+    Py_RETURN_NONE;
+}
+
+static PyObject *direct(PyObject *module, PyObject *unused) {
+    return Py_BuildValue("(OO)", g_call_at[0] > 0 ? Py_True : Py_False, g_model_base != NULL ? Py_True : Py_False);
+}
+
 static PyMethodDef methods[] = {
+    {"direct", direct, METH_NOARGS,
+     "direct() -> (Call slots, SDK models): what is read in place rather than by attribute."},
+    {"bind_models", bind_models, METH_VARARGS,
+     "bind_models(pydantic.BaseModel, chunk_types): read SDK models' dicts and pydantic's slots in place, "
+     "and these chunk types' in the relay."},
     {"settle", (PyCFunction)(void (*)(void))settle, METH_FASTCALL,
      "settle(call, result[, finish_reason]) -> bool: queue a usual parsed OpenAI result's flat record "
      "(a stream's end: its usage chunk and its last chunk's finish reason); False: not handled."},

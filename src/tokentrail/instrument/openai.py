@@ -379,6 +379,7 @@ def patch(registry: Registry) -> None:
     if _fast.SPEEDUPS is not None:  # what the C hot path reads, where it was built
         ADAPTER.fast_types = _types(_FAST_TYPES)
         FAST_CHUNKS = frozenset(_types(_FAST_CHUNK_TYPES))
+        _fast.read_models_directly(tuple(FAST_CHUNKS))
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
         ("openai.lib.streaming.responses._responses", "ResponseStream", "AsyncResponseStream"),

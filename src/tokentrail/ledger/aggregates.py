@@ -10,7 +10,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from ..model import Accumulator, Cost, CostStatus, Totals, UsageEvent
+from ..model import Accumulator, Cost, CostStatus, Totals, Usage, UsageEvent
+from ..model.usage import summed
 
 Group = tuple[bool, "str | None", str, "str | None"]  # is a tool span, provider, model, tool
 NO_MODEL = "(no model)"
@@ -103,6 +104,33 @@ class Aggregates:
                 acc = self.tools[tool] = Accumulator()
             acc.merge(delta)
         self.keep(events, records)
+
+    def absorb_flat(self, group: Group, n: int, duration_ms: float, usage: Usage, cost: Cost,
+                    records: Sequence[Any]) -> None:  # fmt: skip
+        """``absorb`` of ``n`` flat ``records`` of one group, priced once as ``cost``: added to the
+        accumulators directly, with no batch accumulator to merge."""
+        _, provider, model, tool = group
+        acc = self.models.get((provider, model))
+        if acc is None:
+            acc = self.models[(provider, model)] = Accumulator()
+        acc.add_flat(n, duration_ms, usage, cost)
+        if tool is not None:
+            acc = self.tools.get(tool)
+            if acc is None:
+                acc = self.tools[tool] = Accumulator()
+            acc.add_flat(n, duration_ms, usage, cost)
+        self.keep(records, True)
+
+    def usage(self) -> Usage:
+        """The tokens of every LLM call in this scope (``total().snapshot().usage``, without building
+        the totals: a run's usage is what a loop reads after each step)."""
+        self._synced()
+        accs = tuple(self.models.values())
+        if len(accs) == 1:
+            a = accs[0]
+            return summed(a.input, a.output, a.cached, a.cache_write, a.reasoning)
+        return summed(sum(a.input for a in accs), sum(a.output for a in accs), sum(a.cached for a in accs),
+                      sum(a.cache_write for a in accs), sum(a.reasoning for a in accs))  # fmt: skip
 
     def total(self) -> Accumulator:
         """Everything in this scope: the LLM calls (by model) plus the tool spans' count and time."""

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter, sub
 from typing import Any, TypeVar
 
-from ..model import Accumulator, Usage, UsageEvent
+from ..model import Accumulator, UsageEvent
+from ..model.usage import summed
 from ..pricing import PRICES
 from . import _fast
 from .aggregates import NO_MODEL, Aggregates
@@ -173,8 +174,10 @@ class Ledger:
             self._add_events(*_built_beside(unflat))
         if pairs:
             self._add_events(pairs)
-        self.session.keep(kept, True)  # records among them are built when the events are read
-        self._lazy.add(self.session)
+        session = self.session
+        if not session.lazy:  # a scope with records kept is in the set already
+            self._lazy.add(session)
+        session.keep(kept, True)  # records among them are built when the events are read
         self.appended += len(kept)
         return []
 
@@ -196,20 +199,20 @@ class Ledger:
             cost = None
             sums = one or (_sums(recs) if list(map(PROVIDER_COST, recs)).count(None) == n else None)
             if sums is not None:
-                usage = Usage(*sums[1:6])
+                usage = summed(*sums[1:6])  # sums of counts checked when each call was recorded
                 cost = PRICES.flat_cost(provider, model, answered, tier, usage)
             if cost is None or sums is None:
                 unflat.extend((record, scopes) for record in recs)
                 continue
-            delta = Accumulator()
-            delta.add_flat(n, sums[6] * 1000.0, usage, cost)
+            ms = sums[6] * 1000.0
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
-            session.absorb(group, delta, ())
+            session.absorb_flat(group, n, ms, usage, cost, ())
             for scope in scopes:
-                scope.absorb(group, delta, recs, True)
-                lazy.add(scope)
+                if not scope.lazy:  # a scope with records kept is in the set already
+                    lazy.add(scope)
+                scope.absorb_flat(group, n, ms, usage, cost, recs)
             if extra is not None:
-                extra.merge(delta)
+                extra.add_flat(n, ms, usage, cost)
         return unflat
 
     def _add_events(
@@ -290,6 +293,8 @@ class Ledger:
     def reset(self) -> None:
         with self._lock:
             self.pending.clear()
+            old = self.session
             self.session = Aggregates(self.max_events, self)
-            self._lazy = weakref.WeakSet()
+            # runs that outlive the reset keep their records, and stay where a price change finds them
+            self._lazy = weakref.WeakSet(scope for scope in self._lazy if scope is not old)
             self.appended = 0

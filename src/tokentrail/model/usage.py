@@ -98,3 +98,10 @@ def usage_of(i: object, o: object, c: object = 0, w: object = 0, r: object = 0) 
         usage: Usage = _new(Usage, (i, o, i + o, c, w, r))  # type: ignore[operator]
         return usage
     return Usage(i, o, c, w, r)  # type: ignore[arg-type]
+
+
+def summed(i: int, o: int, c: int, w: int, r: int) -> Usage:
+    """``Usage(i, o, c, w, r)`` for sums of counts that were each checked already (a batch's columns,
+    an accumulator's fields): the same value, without checking them again."""
+    u: Usage = tuple.__new__(Usage, (i, o, i + o, c, w, r))
+    return u

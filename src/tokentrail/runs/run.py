@@ -56,7 +56,7 @@ class Run:
 
     @property
     def usage(self) -> Usage:
-        return self.agg.snapshot().usage
+        return self.agg.usage()
 
     @property
     def cost(self) -> Cost | None:
