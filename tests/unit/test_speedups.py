@@ -296,8 +296,9 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
     options = FinalRequestOptions.construct(method="post", url="/chat/completions",
                                             json_data={"model": "gpt-4o-mini", "messages": MSGS})  # fmt: skip
     chunks = [ChatCompletionChunk.model_validate(c) for c in p.openai_chunks(["a", "b"], PLAIN)]
-    odd = object()  # not an SDK chunk: held for the generic path
-    watched = [None, True, False, odd, options, client, *results, *chunks, results[0].usage,
+    odd = object()  # not an SDK chunk: the generic path
+    stream = object()  # what the proxy forwards to (not touched here)
+    watched = [None, True, False, odd, stream, options, client, *results, *chunks, results[0].usage,
                results[0].model]  # fmt: skip
 
     def rounds() -> None:
@@ -307,12 +308,17 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
                 speedups.settle(call, result)
             call = _call.begin(ADAPTER, client, options, True, False)
             assert speedups.settle(call, chunks[-1], "stop")  # a stream's end: its usage chunk
-            relay = speedups.Chunks(iter(chunks), True)
-            list(relay)
-            relay.held = None
-            list(relay)
-            relay = speedups.Chunks(iter([odd]), False)
-            assert list(relay) == [] and relay.held is odd and relay.odd
+            call = _call.begin(ADAPTER, client, options, True, False)
+            proxy = speedups.Proxy(stream, iter(chunks), call, True, speedups.settle)
+            assert len(list(proxy)) == len(chunks) - 1 and call.done  # ended in C
+            call = _call.begin(ADAPTER, client, options, True, False)
+            proxy = speedups.Proxy(stream, iter(chunks), call, False, speedups.settle)
+            next(proxy)
+            del proxy  # collected mid-way: ended partial by Python
+            assert call.done
+            call = _call.begin(ADAPTER, client, options, True, False)
+            proxy = speedups.Proxy(stream, iter([odd]), call, False, speedups.settle)
+            assert list(proxy) == [odd] and call.done  # the generic relay, unwatched
             LEDGER.pending.clear()  # never folded: nothing kept between the two counts
 
     _completion_fields(_call.begin(ADAPTER, client, options, True, False), chunks[-1])  # learns its layout
@@ -336,8 +342,13 @@ STREAMS: dict[str, tuple[list[Any], bool, bool]] = {  # name: (chunks, the user 
 
 
 def _stream(monkeypatch: pytest.MonkeyPatch, settle: Any, chunks: list[Any], asked: bool) -> tuple[Spy, Any]:
+    """One stream through the SDK: with the C settle, the C proxy; with the Python one, the Python proxy."""
+    from tokentrail.instrument.openai import ADAPTER
+
     spy = Spy(settle)
     monkeypatch.setattr(_fast, "settle", spy)
+    if settle is not _fast.SPEEDUPS.settle:  # the Python proxy and relay
+        monkeypatch.setattr(ADAPTER, "c_stream_ops", frozenset())
     client = openai_client(Canned(Body(sse(chunks))))
     options: dict[str, Any] = {"stream_options": {"include_usage": True}} if asked else {}
     for _ in client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True, **options):

@@ -18,7 +18,7 @@ from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
 from ._provider import ENDPOINTS, learn_endpoint
 from ._raw import read_body, track
-from ._stream import AsyncStreamProxy, StreamProxy
+from ._stream import AsyncStreamProxy, StreamProxy, source
 
 Reader = Callable[["Call", Any], Fields]
 
@@ -42,6 +42,7 @@ class Adapter(Protocol):
     stream_types: tuple[type, ...]
     raw_types: tuple[type, ...]
     fast_types: tuple[type, ...]  # parsed results the C hot path reads (``_fast.settle``; none without it)
+    c_stream_ops: frozenset[str]  # operations whose sync streams the C proxy relays (``_fast.PROXY``)
 
     def prepare(self, call: Call, options: Any) -> Any: ...
 
@@ -141,27 +142,32 @@ class Call(CallHandle):
         return result
 
     def watch(self, stream: Any) -> Any:
+        if self.op in self.adapter.c_stream_ops and not self.is_async:  # relayed and ended in C
+            return _fast.PROXY(stream, iter(source(stream)), self, self.injected, _fast.settle)
         watcher = self.adapter.watcher(self)
         done = False
 
         def end(status: str, exc: BaseException | None) -> None:
             nonlocal done
-            if done:
-                return
-            done = True
-            try:
-                error = None if exc is None else type(exc).__name__
-                failed = getattr(watcher, "error", None)  # the provider said the response failed
-                if failed is not None and status == "ok":
-                    status, error = "error", failed
-                elif status == "ok" and _fast.SPEEDUPS is not None and watcher.settled_in_c():  # in C
-                    return
-                self.finish_with(watcher.fields(), status, error, "missing")
-            except Exception:
-                warn_once("stream accounting")
+            if not done:
+                done = True
+                self.end_watched(watcher, status, exc)
 
         proxy = AsyncStreamProxy if self.is_async else StreamProxy
         return proxy(stream, watcher, end)
+
+    def end_watched(self, watcher: Watcher, status: str, exc: BaseException | None) -> None:
+        """The stream ended (once): its event from what ``watcher`` saw."""
+        try:
+            error = None if exc is None else type(exc).__name__
+            failed = getattr(watcher, "error", None)  # the provider said the response failed
+            if failed is not None and status == "ok":
+                status, error = "error", failed
+            elif status == "ok" and _fast.SPEEDUPS is not None and watcher.settled_in_c():  # in C
+                return
+            self.finish_with(watcher.fields(), status, error, "missing")
+        except Exception:
+            warn_once("stream accounting")
 
 
 PARSED, STREAM, RAW, FAST = 0, 1, 2, 3  # FAST: parsed, of a type the C hot path reads
@@ -219,6 +225,21 @@ def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: b
         return None
 
 
+def _watcher_of(call: Call) -> Watcher:
+    return call.adapter.watcher(call)
+
+
+def _end_stream(
+    call: Call, watcher: Any, last: Any, usage_chunk: Any, status: str, exc: BaseException | None
+) -> None:
+    """The C proxy's end where C did not settle the call (no usage, extras, a partial end ...): the
+    watcher's, given what the proxy saw (its own, where the generic relay read the rest)."""
+    if watcher is None:
+        watcher = call.adapter.watcher(call)
+        watcher.last, watcher.usage_chunk = last, usage_chunk
+    call.end_watched(watcher, status, exc)
+
+
 _allocate = object.__new__
 begin_python = begin
 if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, call_start ...) as above
@@ -226,3 +247,4 @@ if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, 
         begin_python, Call, ENDPOINTS, _RUN, _TOOL, _CTX, current_run, TRACKER, next_number
     )
     begin = _fast.SPEEDUPS.begin
+    _fast.SPEEDUPS.bind_streams(_end_stream, _watcher_of)

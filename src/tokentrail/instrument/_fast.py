@@ -1,8 +1,9 @@
 """The optional C hot path (``_speedups.c``): ``settle(call, result[, finish_reason])`` queues a usual
 parsed OpenAI result's (or a chat stream's end's) flat record and returns True, or returns False
-having done nothing (the Python path then reads it); ``CHUNKS`` relays a chat stream's chunks; its
-``begin`` is bound in ``_call.py``. Where the module was not built, or ``TOKENTRAIL_NO_SPEEDUPS=1``,
-``settle`` always says False, ``CHUNKS`` is None and the same Python code runs."""
+having done nothing (the Python path then reads it); ``PROXY`` is a sync chat stream as the user sees
+it, relayed and ended in C; its ``begin`` is bound in ``_call.py``. Where the module was not built, or
+``TOKENTRAIL_NO_SPEEDUPS=1``, ``settle`` always says False, ``PROXY`` is None and the same Python code
+runs."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ if SPEEDUPS is not None:
     _ledger = TRACKER.ledger  # one for the process, its queue one deque for its life
     SPEEDUPS.bind(_ledger, _ledger.hub, _ledger.pending, _SHAPES, time.time)
 settle = _python if SPEEDUPS is None else SPEEDUPS.settle
-CHUNKS: Any = None if SPEEDUPS is None else SPEEDUPS.Chunks
+PROXY: Any = None if SPEEDUPS is None else SPEEDUPS.Proxy
 
 
 def read_models_directly(chunk_types: tuple[type, ...]) -> None:

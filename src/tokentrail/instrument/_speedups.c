@@ -1,5 +1,5 @@
 /* The caller's path of a parsed OpenAI result, in C: read its usage and queue its flat record; and
- * a chat stream's chunks relayed in C.
+ * a sync chat stream relayed and ended in C.
  *
  * `settle(call, result)` does what `openai._completion_fields` then `CallHandle.settled` do for the
  * usual result (ChatCompletion, Completion, CreateEmbeddingResponse: plain int counts, a usage layout
@@ -11,10 +11,12 @@
  * `runs.calls.open_call` do, where nothing asks for more (no budget, no `call_start` subscriber, a
  * known request path and base URL); else it returns what the Python `begin` returns.
  *
- * `Chunks(iterator, hide)` relays a chat/completions stream's chunks while their `usage` is None
- * (unmarking that field when tokentrail asked for usage, `hide`), as `ChunkWatcher.relay`'s loop does;
- * it stops at a chunk with usage, or one that is not an SDK chunk, and holds it (`held`, `odd`) for
- * the Python relay, which goes on with `yield from` (a few bytecodes a chunk instead of ~20).
+ * `Proxy(stream, iterator, call, hide, settle)` is a sync chat/completions stream as the user sees it
+ * (`_stream.StreamProxy`'s forwarding, `isinstance` included) with `ChunkWatcher`'s relay and the call's
+ * end in one object: each chunk's `usage` read in place (unmarked when tokentrail asked for it, `hide`),
+ * the usage-only chunk hidden, and the end settled here when it is the usual one; anything else (a
+ * partial end, no usage, extras, a chunk it cannot read) goes to the Python watcher's code
+ * (`bind_streams`). The Python proxy and relay stay for async streams, other SDKs, and pure Python.
  *
  * Optional: without a C compiler tokentrail runs the same Python code (`_fast.py`).
  */
@@ -31,6 +33,7 @@ static PyObject *g_ledger, *g_hub, *g_pending, *g_append, *g_shapes, *g_time, *g
 
 static PyObject *s_url, *s_operations, *s_base_url_attr, *s_json_data, *s_global_budget, *s_active,
     *s_call_start, *s_adapter, *s_base_url, *s_op, *s_stream, *s_injected, *s_asked, *s_path;
+static PyObject *s_last, *s_generic, *s_ok, *s_partial, *s_close, *s_enter, *s_exit;
 static PyObject *s_fields_set, *s_discard, *s_dict, *s_usage, *s_choices, *s_ptd, *s_ctd, *s_pt, *s_ct, *s_cached, *s_cache_write,
     *s_reasoning, *s_extra_attr, *s_message, *s_finish, *s_tool_calls, *s_model, *s_id, *s_tier, *s_done,
     *s_run, *s_n, *s_head, *s_tail, *s_is_async, *s_extra, *s_watching, *s_budgets, *s_scopes, *s_fold_at,
@@ -510,50 +513,6 @@ static PyObject *bind_begin(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* -- Chunks: a chat stream's relay ------------------------------------------------------------- */
-typedef struct {
-    PyObject_HEAD
-    PyObject *it;   /* the SDK's iterator of parsed chunks */
-    PyObject *last; /* the last chunk relayed (None before the first) */
-    PyObject *held; /* the chunk that stopped the relay (None while relaying) */
-    int hide;       /* unmark `usage` (tokentrail asked for it: the user's chunks must dump as before) */
-    int odd;        /* `held` is not an SDK chunk (no `usage`, or pydantic v1): the generic path */
-} Chunks;
-
-static PyObject *chunks_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
-    PyObject *it;
-    int hide;
-    if (!PyArg_ParseTuple(args, "Op:Chunks", &it, &hide)) return NULL;
-    Chunks *self = PyObject_GC_New(Chunks, type);
-    if (self == NULL) return NULL;
-    Py_INCREF(it);
-    self->it = it;
-    Py_INCREF(Py_None), Py_INCREF(Py_None);
-    self->last = self->held = Py_None;
-    self->hide = hide;
-    self->odd = 0;
-    PyObject_GC_Track(self);
-    return (PyObject *)self;
-}
-
-/* stop the relay at `chunk` (a new reference, taken): Python reads it from `held` */
-static PyObject *hold(Chunks *self, PyObject *chunk, int odd) {
-    Py_SETREF(self->held, chunk);
-    self->odd = odd;
-    return NULL;
-}
-
-/* reading `chunk` raised: an AttributeError (not an SDK chunk, or pydantic v1) holds it for the
- * generic path, as the Python loop's `except AttributeError: break`; anything else propagates */
-static PyObject *unreadable(Chunks *self, PyObject *chunk) {
-    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-        Py_DECREF(chunk);
-        return NULL;
-    }
-    PyErr_Clear();
-    return hold(self, chunk, 1);
-}
-
 /* the SDK's own chunk types (`bind_models`): read in place */
 static int is_sdk_chunk(PyTypeObject *type) {
     for (int k = 0; k < KNOWN_CHUNKS && g_chunk_types[k] != NULL; k++)
@@ -585,99 +544,324 @@ static int no_usage_direct(PyObject *chunk, int hide) {
     return 1;
 }
 
-static PyObject *chunks_next(Chunks *self) {
-    if (self->held != Py_None) return NULL; /* the Python relay has not taken the held chunk */
-    PyObject *chunk = PyIter_Next(self->it);
-    if (chunk == NULL) return NULL; /* ran out, or the SDK raised: as the Python loop would */
-    if (g_fields_set_at > 0 && is_sdk_chunk(Py_TYPE(chunk))) {
-        int none = no_usage_direct(chunk, self->hide);
-        if (none == 0) return hold(self, chunk, 0);
-        if (none == 1) {
-            Py_INCREF(chunk);
-            Py_SETREF(self->last, chunk);
+/* -- Proxy: a sync chat stream as the user sees it, relayed and ended in C ------------------------ */
+typedef struct {
+    PyObject_HEAD
+    PyObject *wrapped;     /* the SDK's Stream: everything not relayed is forwarded to it */
+    PyObject *it;          /* what is relayed: the SDK's own generator (or the stream's iterator) */
+    PyObject *call;        /* tokentrail's Call */
+    PyObject *settle;      /* `_fast.settle`: this module's own is called directly */
+    PyObject *watcher;     /* a Python watcher, made only for the generic relay */
+    PyObject *last;        /* the last chunk with choices relayed, or NULL */
+    PyObject *usage_chunk; /* the chunk that carried usage, or NULL */
+    PyObject *rest;        /* the watcher's generic relay, once a chunk could not be read here */
+    int hide;              /* tokentrail asked for usage: unmark `usage`, hide the usage-only chunk */
+    int ended;
+} Proxy;
+
+static PyObject *g_settle_fn;                /* this module's settle */
+static PyObject *g_end_stream, *g_watcher_of; /* bound by `bind_streams` */
+
+static PyObject *proxy_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *wrapped, *it, *call, *settle;
+    int hide;
+    if (g_end_stream == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "tokentrail: _speedups.Proxy used before bind_streams()");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OOOpO:Proxy", &wrapped, &it, &call, &hide, &settle)) return NULL;
+    Proxy *self = PyObject_GC_New(Proxy, type);
+    if (self == NULL) return NULL;
+    self->wrapped = Py_NewRef(wrapped), self->it = Py_NewRef(it), self->call = Py_NewRef(call);
+    self->settle = Py_NewRef(settle);
+    self->watcher = self->last = self->usage_chunk = self->rest = NULL;
+    self->hide = hide, self->ended = 0;
+    PyObject_GC_Track(self);
+    return (PyObject *)self;
+}
+
+/* the first choice's finish reason of a chunk with choices (new reference), or NULL (none; or an error) */
+static PyObject *first_finish(PyObject *chunk) {
+    PyObject *choices = PyObject_GetAttr(chunk, s_choices);
+    if (choices == NULL) return NULL;
+    PyObject *finish = NULL;
+    if (PyList_Check(choices) && PyList_GET_SIZE(choices) > 0)
+        finish = PyObject_GetAttr(PyList_GET_ITEM(choices, 0), s_finish);
+    Py_DECREF(choices);
+    return finish;
+}
+
+/* `ChunkWatcher.settled_in_c`: the usual end (a usage chunk of an SDK type) in C; 1 done, 0 not, -1 error */
+static int proxy_settled(Proxy *self) {
+    if (self->usage_chunk == NULL || !is_sdk_chunk(Py_TYPE(self->usage_chunk))) return 0;
+    PyObject *finish = NULL;
+    if (self->last != NULL && self->last != self->usage_chunk) {
+        finish = first_finish(self->last); /* `last` has choices: it was kept for them */
+        if (finish == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    int handled;
+    if (self->settle == g_settle_fn) {
+        handled = settle_call(self->call, self->usage_chunk, finish);
+    } else { /* a stand-in (the pure-Python one, a test's spy) */
+        PyObject *r = finish == NULL ? PyObject_CallFunctionObjArgs(self->settle, self->call, self->usage_chunk, NULL)
+                                     : PyObject_CallFunctionObjArgs(self->settle, self->call, self->usage_chunk,
+                                                                    finish, NULL);
+        handled = r == NULL ? -1 : PyObject_IsTrue(r);
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(finish);
+    return handled;
+}
+
+/* end the call once: `ok` in C where it can, else (and `partial`) by Python's `end_stream` */
+static int proxy_finish(Proxy *self, PyObject *status, PyObject *exc) {
+    if (self->ended) return 0;
+    self->ended = 1;
+    if (status == s_ok && self->rest == NULL) {
+        int done = proxy_settled(self);
+        if (done != 0) return done < 0 ? -1 : 0;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(
+        g_end_stream, self->call, self->watcher ? self->watcher : Py_None, self->last ? self->last : Py_None,
+        self->usage_chunk ? self->usage_chunk : Py_None, status, exc, NULL);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+/* the SDK raised (or a chunk could not be read): end `partial` with it, and raise it on */
+static PyObject *proxy_raised(Proxy *self) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
+    if (proxy_finish(self, s_partial, value ? value : Py_None) < 0) { /* the end raised: that one wins */
+        Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+        return NULL;
+    }
+    PyErr_Restore(type, value, tb);
+    return NULL;
+}
+
+/* a chunk this relay cannot read (not an SDK chunk, or pydantic v1): a Python watcher's generic relay
+ * takes the rest of the stream from this chunk on; 0, or -1 with the call ended and the error set */
+static int proxy_generic(Proxy *self, PyObject *chunk) {
+    PyObject *watcher = PyObject_CallOneArg(g_watcher_of, self->call);
+    if (watcher == NULL) goto failed;
+    self->watcher = watcher;
+    if (self->last != NULL && PyObject_SetAttr(watcher, s_last, self->last) < 0) goto failed;
+    self->rest = PyObject_CallMethodObjArgs(watcher, s_generic, chunk, self->it, NULL);
+    if (self->rest == NULL) goto failed;
+    Py_DECREF(chunk);
+    return 0;
+failed:
+    Py_DECREF(chunk);
+    proxy_raised(self);
+    return -1;
+}
+
+static PyObject *proxy_next(Proxy *self) {
+    for (;;) {
+        if (self->rest != NULL) {
+            PyObject *r = PyIter_Next(self->rest);
+            if (r != NULL) return r;
+            if (PyErr_Occurred()) return proxy_raised(self);
+            proxy_finish(self, s_ok, Py_None);
+            return NULL;
+        }
+        if (self->ended) return NULL;
+        PyObject *chunk = PyIter_Next(self->it);
+        if (chunk == NULL) {
+            if (PyErr_Occurred()) return proxy_raised(self);
+            proxy_finish(self, s_ok, Py_None);
+            return NULL; /* ran out (or the end raised: it propagates, as from the Python relay) */
+        }
+        int none = is_sdk_chunk(Py_TYPE(chunk)) ? no_usage_direct(chunk, self->hide) : -1;
+        if (none < 0) { /* by attribute, as `_relay_python` reads it */
+            PyObject *usage = PyObject_GetAttr(chunk, s_usage);
+            int unreadable = usage == NULL;
+            if (usage != NULL) {
+                none = usage == Py_None;
+                Py_DECREF(usage);
+                if (none && self->hide) {
+                    PyObject *set = PyObject_GetAttr(chunk, s_fields_set);
+                    PyObject *r = set == NULL ? NULL : PyObject_CallMethodOneArg(set, s_discard, s_usage);
+                    Py_XDECREF(set);
+                    unreadable = r == NULL;
+                    Py_XDECREF(r);
+                }
+            }
+            if (unreadable) {
+                if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                    Py_DECREF(chunk);
+                    return proxy_raised(self);
+                }
+                PyErr_Clear();
+                if (proxy_generic(self, chunk) < 0) return NULL;
+                continue;
+            }
+        }
+        if (none) {
+            Py_XSETREF(self->last, Py_NewRef(chunk));
             return chunk;
         }
-    }
-    PyObject *usage = PyObject_GetAttr(chunk, s_usage);
-    if (usage == NULL) return unreadable(self, chunk);
-    int has_usage = usage != Py_None;
-    Py_DECREF(usage);
-    if (has_usage) return hold(self, chunk, 0);
-    if (self->hide) { /* chunk.__pydantic_fields_set__.discard("usage") */
-        PyObject *set = PyObject_GetAttr(chunk, s_fields_set);
-        if (set == NULL) return unreadable(self, chunk);
-        int failed;
-        if (PySet_Check(set)) {
-            failed = PySet_Discard(set, s_usage) < 0;
-        } else {
-            PyObject *r = PyObject_CallMethodOneArg(set, s_discard, s_usage);
-            failed = r == NULL;
-            Py_XDECREF(r);
+        Py_XSETREF(self->usage_chunk, Py_NewRef(chunk)); /* the chunk with usage */
+        PyObject *choices = PyObject_GetAttr(chunk, s_choices);
+        int some = choices == NULL ? -1 : PyObject_IsTrue(choices);
+        Py_XDECREF(choices);
+        if (some < 0) {
+            Py_DECREF(chunk);
+            return proxy_raised(self);
         }
-        Py_DECREF(set);
-        if (failed) return unreadable(self, chunk);
+        if (some) {
+            Py_XSETREF(self->last, Py_NewRef(chunk));
+            return chunk;
+        }
+        if (!self->hide) return chunk; /* the usage chunk the user asked for is theirs */
+        Py_DECREF(chunk);              /* the usage-only chunk we asked for: hidden */
     }
-    Py_INCREF(chunk);
-    Py_SETREF(self->last, chunk);
-    return chunk;
 }
 
-static int chunks_traverse(Chunks *self, visitproc visit, void *arg) {
+/* collected before it ran out (never iterated, broken out of and dropped): the call ends `partial` */
+static void proxy_finalize(Proxy *self) {
+    if (self->ended || self->call == NULL) return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (proxy_finish(self, s_partial, Py_None) < 0) PyErr_WriteUnraisable((PyObject *)self);
+    PyErr_Restore(type, value, tb);
+}
+
+/* `self.__wrapped__.<name>(*args)`, then the call ends `partial` whatever that did (try/finally) */
+static PyObject *forward_then_end(Proxy *self, PyObject *name, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *method = PyObject_GetAttr(self->wrapped, name);
+    PyObject *r = method == NULL ? NULL : PyObject_Vectorcall(method, args, nargs, NULL);
+    Py_XDECREF(method);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (proxy_finish(self, s_partial, Py_None) < 0) { /* the end raised: as a `finally` that raises */
+        Py_XDECREF(r), Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+        return NULL;
+    }
+    PyErr_Restore(type, value, tb);
+    return r;
+}
+
+static PyObject *proxy_close(Proxy *self, PyObject *unused) { return forward_then_end(self, s_close, NULL, 0); }
+
+static PyObject *proxy_exit(Proxy *self, PyObject *const *args, Py_ssize_t nargs) {
+    return forward_then_end(self, s_exit, args, nargs);
+}
+
+static PyObject *proxy_enter(Proxy *self, PyObject *unused) {
+    PyObject *r = PyObject_CallMethodNoArgs(self->wrapped, s_enter);
+    if (r == NULL) return NULL;
+    Py_DECREF(r);
+    return Py_NewRef(self);
+}
+
+static PyObject *proxy_tt_end(Proxy *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_tt_end(status, exc)");
+        return NULL;
+    }
+    PyObject *status = PyUnicode_Check(args[0]) && PyUnicode_CompareWithASCIIString(args[0], "ok") == 0 ? s_ok
+                                                                                                        : s_partial;
+    if (proxy_finish(self, status, args[1]) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *proxy_getattro(Proxy *self, PyObject *name) {
+    PyObject *r = PyObject_GenericGetAttr((PyObject *)self, name);
+    if (r != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) return r;
+    PyErr_Clear();
+    return PyObject_GetAttr(self->wrapped, name); /* everything else is the SDK stream's */
+}
+
+static int proxy_setattro(Proxy *self, PyObject *name, PyObject *value) {
+    return PyObject_SetAttr(self->wrapped, name, value);
+}
+
+static PyObject *proxy_repr(Proxy *self) { return PyObject_Repr(self->wrapped); }
+
+static PyObject *proxy_class(Proxy *self, void *closure) { return Py_NewRef(Py_TYPE(self->wrapped)); }
+
+static PyObject *proxy_wrapped(Proxy *self, void *closure) { return Py_NewRef(self->wrapped); }
+
+static int proxy_traverse(Proxy *self, visitproc visit, void *arg) {
+    Py_VISIT(self->wrapped);
     Py_VISIT(self->it);
+    Py_VISIT(self->call);
+    Py_VISIT(self->settle);
+    Py_VISIT(self->watcher);
     Py_VISIT(self->last);
-    Py_VISIT(self->held);
+    Py_VISIT(self->usage_chunk);
+    Py_VISIT(self->rest);
     return 0;
 }
 
-static int chunks_clear(Chunks *self) {
+static int proxy_clear(Proxy *self) {
+    Py_CLEAR(self->wrapped);
     Py_CLEAR(self->it);
+    Py_CLEAR(self->call);
+    Py_CLEAR(self->settle);
+    Py_CLEAR(self->watcher);
     Py_CLEAR(self->last);
-    Py_CLEAR(self->held);
+    Py_CLEAR(self->usage_chunk);
+    Py_CLEAR(self->rest);
     return 0;
 }
 
-static void chunks_dealloc(Chunks *self) {
+static void proxy_dealloc(Proxy *self) {
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0) return; /* resurrected */
     PyObject_GC_UnTrack(self);
-    chunks_clear(self);
+    proxy_clear(self);
     PyObject_GC_Del(self);
 }
 
-static int set_object(PyObject **slot, PyObject *value) {
-    if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete this attribute");
-        return -1;
-    }
-    Py_INCREF(value);
-    Py_SETREF(*slot, value);
-    return 0;
-}
+static PyMethodDef proxy_methods[] = {
+    {"close", (PyCFunction)proxy_close, METH_NOARGS, "close the SDK stream; the call ends `partial`"},
+    {"__enter__", (PyCFunction)proxy_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))proxy_exit, METH_FASTCALL, NULL},
+    {"_tt_end", (PyCFunction)(void (*)(void))proxy_tt_end, METH_FASTCALL,
+     "_tt_end(status, exc): end the call now (a stream helper was closed)"},
+    {NULL, NULL, 0, NULL},
+};
 
-static PyObject *get_last(Chunks *self, void *closure) { return Py_NewRef(self->last); }
-static int set_last(Chunks *self, PyObject *value, void *closure) { return set_object(&self->last, value); }
-static PyObject *get_held(Chunks *self, void *closure) { return Py_NewRef(self->held); }
-static int set_held(Chunks *self, PyObject *value, void *closure) { return set_object(&self->held, value); }
-static PyObject *get_odd(Chunks *self, void *closure) { return PyBool_FromLong(self->odd); }
-
-static PyGetSetDef chunks_getset[] = {
-    {"last", (getter)get_last, (setter)set_last, "the last chunk relayed (None before the first)", NULL},
-    {"held", (getter)get_held, (setter)set_held, "the chunk that stopped the relay (None while relaying)", NULL},
-    {"odd", (getter)get_odd, NULL, "the held chunk is not an SDK chunk: the generic path", NULL},
+static PyGetSetDef proxy_getset[] = {
+    {"__class__", (getter)proxy_class, NULL, "the SDK stream's class: isinstance(proxy, openai.Stream)", NULL},
+    {"__wrapped__", (getter)proxy_wrapped, NULL, "the SDK stream", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-static PyTypeObject ChunksType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tokentrail.instrument._speedups.Chunks",
-    .tp_basicsize = sizeof(Chunks),
+static PyTypeObject ProxyType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tokentrail.instrument._speedups.Proxy",
+    .tp_basicsize = sizeof(Proxy),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Chunks(iterator, hide): a chat stream's chunks while their usage is None (see the module).",
-    .tp_new = chunks_new,
-    .tp_dealloc = (destructor)chunks_dealloc,
-    .tp_traverse = (traverseproc)chunks_traverse,
-    .tp_clear = (inquiry)chunks_clear,
+    .tp_doc = "Proxy(stream, iterator, call, hide, settle): a sync chat stream, relayed and ended (see the module).",
+    .tp_new = proxy_new,
+    .tp_dealloc = (destructor)proxy_dealloc,
+    .tp_finalize = (destructor)proxy_finalize,
+    .tp_traverse = (traverseproc)proxy_traverse,
+    .tp_clear = (inquiry)proxy_clear,
     .tp_iter = PyObject_SelfIter,
-    .tp_iternext = (iternextfunc)chunks_next,
-    .tp_getset = chunks_getset,
+    .tp_iternext = (iternextfunc)proxy_next,
+    .tp_getattro = (getattrofunc)proxy_getattro,
+    .tp_setattro = (setattrofunc)proxy_setattro,
+    .tp_repr = (reprfunc)proxy_repr,
+    .tp_methods = proxy_methods,
+    .tp_getset = proxy_getset,
 };
+
+static PyObject *bind_streams(PyObject *module, PyObject *args) {
+    PyObject *end, *watcher_of;
+    if (!PyArg_ParseTuple(args, "OO:bind_streams", &end, &watcher_of)) return NULL;
+    Py_INCREF(end), Py_INCREF(watcher_of);
+    Py_XSETREF(g_end_stream, end);
+    Py_XSETREF(g_watcher_of, watcher_of);
+    Py_RETURN_NONE;
+}
 
 static PyObject *bind_models(PyObject *module, PyObject *args) {
     PyObject *base, *types;
@@ -711,6 +895,9 @@ static PyObject *direct(PyObject *module, PyObject *unused) {
 }
 
 static PyMethodDef methods[] = {
+    {"bind_streams", bind_streams, METH_VARARGS,
+     "bind_streams(end_stream, watcher_of): a Proxy's Python end where C does not settle the call, and "
+     "the watcher its generic relay reads with."},
     {"direct", direct, METH_NOARGS,
      "direct() -> (Call slots, SDK models): what is read in place rather than by attribute."},
     {"bind_models", bind_models, METH_VARARGS,
@@ -781,15 +968,26 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(g_stream_method, "stream");
     INTERN(g_generate_method, "generate");
     INTERN(s_discard, "discard");
+    INTERN(s_last, "last");
+    INTERN(s_generic, "_generic");
+    INTERN(s_ok, "ok");
+    INTERN(s_partial, "partial");
+    INTERN(s_close, "close");
+    INTERN(s_enter, "__enter__");
+    INTERN(s_exit, "__exit__");
     if ((g_empty = PyTuple_New(0)) == NULL || (g_zero = PyLong_FromLong(0)) == NULL ||
         (g_one = PyLong_FromLong(1)) == NULL)
         return NULL;
-    if (PyType_Ready(&ChunksType) < 0) return NULL;
+    if (PyType_Ready(&ProxyType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    Py_INCREF(&ChunksType);
-    if (PyModule_AddObject(m, "Chunks", (PyObject *)&ChunksType) < 0) {
-        Py_DECREF(&ChunksType);
+    if ((g_settle_fn = PyObject_GetAttrString(m, "settle")) == NULL) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&ProxyType);
+    if (PyModule_AddObject(m, "Proxy", (PyObject *)&ProxyType) < 0) {
+        Py_DECREF(&ProxyType);
         Py_DECREF(m);
         return NULL;
     }

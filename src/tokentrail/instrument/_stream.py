@@ -14,6 +14,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
+from ._fast import PROXY
 from ._log import warn_once
 
 End = Callable[[str, "BaseException | None"], None]
@@ -221,5 +222,8 @@ class AsyncStreamProxy(_Proxy):
 def end_helper_stream(helper: Any) -> None:
     """A stream helper (``ChatCompletionStream`` ...) was closed: end the proxy it reads from, if any."""
     raw = getattr(helper, "_raw_stream", None)
-    if raw is not None and type(raw) in (StreamProxy, AsyncStreamProxy):
+    if raw is not None and type(raw) in PROXIES:
         raw._tt_end("partial", None)
+
+
+PROXIES: tuple[type, ...] = (StreamProxy, AsyncStreamProxy) + (() if PROXY is None else (PROXY,))

@@ -100,6 +100,7 @@ class AnthropicAdapter:
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
     fast_types: tuple[type, ...] = ()  # the C hot path reads OpenAI results only
+    c_stream_ops: frozenset[str] = frozenset()  # and relays OpenAI chat streams only
 
     def prepare(self, call: Call, options: Any) -> Any:
         return options

@@ -11,7 +11,6 @@ from ..model import EventKind, Usage, usage_of
 from . import _fast
 from ._call import Call, Reader
 from ._config import REJECTING, stream_usage
-from ._fast import CHUNKS
 from ._fields import (
     NO_FIELDS,
     Fields,
@@ -166,37 +165,6 @@ class ChunkWatcher:
             return False
         return self.hides  # the usage-only chunk: ours to hide when we asked for it
 
-    def _relay_chunks(self, stream: Any, end: End) -> Iterator[Any]:
-        """``relay`` where the C ``Chunks`` relays every chunk whose usage is None (``_speedups.c``): this
-        generator sees only a chunk with usage (or one it cannot read), and the end."""
-        hide = self.hides
-        with Ending(end):
-            yield None  # primed (``_stream._relaying``)
-            it = iter(source(stream))
-            chunks = CHUNKS(it, hide)
-            try:
-                while True:
-                    yield from chunks  # a few bytecodes a chunk here, the rest in C
-                    chunk = chunks.held
-                    if chunk is None:
-                        return  # ran out
-                    chunks.held = None
-                    if chunks.odd:  # not an SDK chunk, or pydantic v1: the generic path
-                        break
-                    self.usage_chunk = chunk
-                    if chunk.choices:
-                        chunks.last = chunk
-                        yield chunk
-                    elif not hide:
-                        yield chunk  # the usage chunk the user asked for is theirs
-                    # else the usage-only chunk we asked for: hidden
-                if chunks.last is not None:
-                    self.last, chunks.last = chunks.last, None
-                yield from self._generic(chunk, it)
-            finally:  # before ``end``, which reads it
-                if chunks.last is not None:
-                    self.last = chunks.last
-
     def _relay_python(self, stream: Any, end: End) -> Iterator[Any]:
         """``see`` and the stream's end as one primed generator (the sync hot path; ``_stream.Watcher``
         says why). It reads the SDK's own generator where ``Stream.__iter__`` only relays it
@@ -243,7 +211,7 @@ class ChunkWatcher:
                 if last is not None:
                     self.last = last
 
-    relay = _relay_python if CHUNKS is None else _relay_chunks
+    relay = _relay_python
 
     def _generic(self, first: Any, it: Iterator[Any]) -> Iterator[Any]:
         """The rest of a stream whose chunks the fast path cannot read: ``see`` each (pydantic v1), or
@@ -321,6 +289,7 @@ class OpenAIAdapter:
     stream_types: tuple[type, ...] = ()
     raw_types: tuple[type, ...] = ()
     fast_types: tuple[type, ...] = ()
+    c_stream_ops: frozenset[str] = frozenset()
 
     def prepare(self, call: Call, options: Any) -> Any:
         """Ask a chat/completions stream for its usage (``stream_options.include_usage``) if allowed."""
@@ -379,6 +348,7 @@ def patch(registry: Registry) -> None:
     if _fast.SPEEDUPS is not None:  # what the C hot path reads, where it was built
         ADAPTER.fast_types = _types(_FAST_TYPES)
         FAST_CHUNKS = frozenset(_types(_FAST_CHUNK_TYPES))
+        ADAPTER.c_stream_ops = _INJECTABLE  # sync chat/completions streams: the C proxy (ChunkWatcher's work)
         _fast.read_models_directly(tuple(FAST_CHUNKS))
     for mod, sync_name, async_name in (
         ("openai.lib.streaming.chat._completions", "ChatCompletionStream", "AsyncChatCompletionStream"),
