@@ -265,3 +265,28 @@ def test_chunks_the_fast_path_cannot_read_take_the_generic_one() -> None:
         seen.append(([i for i, c in enumerate(source) if any(c is o for o in out)], watcher.fields(), ends))
     assert seen[0] == seen[1]
     assert seen[0][0] == [0, 1, 2, 3] and seen[0][2] == ["ok"] and seen[0][1][2] == "stop"
+
+
+@pytest.mark.parametrize("in_c", [True, False], ids=["C proxy", "Python proxy"])
+def test_the_proxy_is_the_sdk_stream_to_its_user(monkeypatch: pytest.MonkeyPatch, in_c: bool) -> None:
+    """What the SDK's Stream has is forwarded, on the C proxy (where built) as on the Python one."""
+    from tokentrail.instrument import _fast
+    from tokentrail.instrument.openai import ADAPTER
+
+    if in_c and _fast.PROXY is None:
+        pytest.skip("the C module was not built")
+    if not in_c:
+        monkeypatch.setattr(ADAPTER, "c_stream_ops", frozenset())
+    with tt.track_usage() as run:
+        stream = chat_stream()
+        assert (type(stream) is _fast.PROXY) is in_c
+        raw = stream.__wrapped__
+        assert isinstance(stream, openai.Stream) and stream.__class__ is type(raw)
+        assert stream.response is raw.response and stream.response.status_code == 200
+        assert repr(stream) == repr(raw) and iter(stream) is iter(stream)
+        stream.mine = 1  # set on the SDK's stream, as the user would on the bare one
+        assert raw.mine == 1 and stream.mine == 1
+        with stream as entered:
+            assert entered is stream
+            assert len(list(entered)) == 5  # the usage-only chunk hidden
+    assert events(run) == [("ok", None, 10)]
