@@ -144,6 +144,55 @@ CASES: dict[str, tuple[str, dict[str, Any], bool]] = {  # name: (operation, body
 # fmt: on
 
 
+_ASKS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {  # name: (body fields, options fields)
+    "nothing asked": ({}, {}),
+    "the user's own stream options": ({"stream_options": {"include_obfuscation": False}}, {}),
+    "the user asked for usage": ({"stream_options": {"include_usage": True}}, {}),
+    "the user said no usage": ({"stream_options": {"include_usage": False}}, {}),
+    "stream options set to None": ({"stream_options": None}, {}),
+    "stream options in extra_body": ({}, {"extra_json": {"stream_options": {"include_usage": False}}}),
+    "raw bytes asked": ({}, {"headers": {"X-Stainless-Raw-Response": "stream"}}),
+    "not a dict body": (None, {}),  # type: ignore[dict-item]
+}
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+@pytest.mark.parametrize("never", [False, True], ids=["auto", "never"])
+@pytest.mark.parametrize("name", list(_ASKS))
+def test_the_c_begin_asks_a_stream_for_usage_as_prepare_does(monkeypatch: pytest.MonkeyPatch, name: str,
+                                                              never: bool) -> None:  # fmt: skip
+    """The C begin does ``prepare``'s usual case; for the rest it changes nothing and ``prepare`` decides:
+    either way the body sent and what the call remembers are the Python path's."""
+    from openai._models import FinalRequestOptions
+
+    from tokentrail.instrument import _call
+    from tokentrail.instrument._config import configure
+    from tokentrail.instrument.openai import ADAPTER
+
+    client = openai_client(Canned(p.openai_chat(PLAIN)))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the base URL
+    body, fields = _ASKS[name]
+    configure(stream_usage="never" if never else "auto")
+    try:
+        sent = []
+        for begin in (_call.begin, _call.begin_python):
+            data = None if body is None else {"model": "gpt-4o-mini", "messages": MSGS, **body}
+            options = FinalRequestOptions.construct(method="post", url="/chat/completions", json_data=data,
+                                                    **fields)  # fmt: skip
+            own = options.json_data
+            call = begin(ADAPTER, client, options, True, False)
+            out = ADAPTER.prepare(call, options) if not call.injected else options  # as the wrapper
+            asked = call.asked  # (the options' fields, the user's own body), to put it back if refused
+            assert asked is None or (asked[0] is options.__dict__ and asked[1] is own)
+            sent.append((out.json_data, call.injected, asked is None))
+        assert sent[0] == sent[1]
+        injected = sent[0][1]
+        assert injected is (not never and name in ("nothing asked", "the user's own stream options",
+                                                   "stream options set to None"))  # fmt: skip
+    finally:
+        configure(stream_usage="auto")
+
+
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_c_path_queues_what_the_python_path_queues(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
@@ -228,8 +277,9 @@ def test_drain_takes_everything_queued_in_order_and_empties_the_queue() -> None:
 
 
 def _slots(call: Any) -> dict[str, Any]:
-    names = ("adapter", "base_url", "op", "stream", "injected", "asked", "run", "is_async", "done", "_tail")
-    return {**{n: getattr(call, n) for n in names}, "_head": call._head[:5]}  # not its start time
+    names = ("adapter", "base_url", "op", "stream", "injected", "run", "is_async", "done", "_tail")
+    asked = call.asked if call.asked is None else call.asked[0]["json_data"]  # the body now sent
+    return {**{n: getattr(call, n) for n in names}, "_head": call._head[:5], "asked": asked}  # not its start
 
 
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
@@ -242,17 +292,28 @@ def test_the_c_begin_starts_the_call_the_python_begin_starts(stream: bool) -> No
 
     client = openai_client(Canned(p.openai_chat(PLAIN)))
     client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the base URL
-    options = FinalRequestOptions.construct(method="post", url="/chat/completions",
-                                            json_data={"model": "gpt-4o-mini", "messages": MSGS})  # fmt: skip
+
+    def options() -> Any:
+        body = {"model": "gpt-4o-mini", "messages": MSGS}
+        return FinalRequestOptions.construct(method="post", url="/chat/completions", json_data=body)
+
+    def python_begin(*args: Any) -> Any:  # the Python begin, then the wrapper's prepare (done by the C begin)
+        call = _call.begin_python(*args)
+        if args[3]:
+            ADAPTER.prepare(call, args[2])
+        return call
+
     with tt.track_usage("begin"), tt.context(agent="a"), tt.tool("search"):
         c, py = (
-            _call.begin(ADAPTER, client, options, stream, False),
-            _call.begin_python(ADAPTER, client, options, stream, False),
+            _call.begin(ADAPTER, client, options(), stream, False),
+            python_begin(ADAPTER, client, options(), stream, False),
         )
         assert type(c) is type(py) is _call.Call and c._n != py._n
         assert _slots(c) == _slots(py) and c._tail[3] is not None and c._tail[0] == "search"
-    c, py = (b(ADAPTER, client, options, stream, True) for b in (_call.begin, _call.begin_python))
+        assert c.injected is stream  # a chat stream is asked for its usage
+    c, py = (b(ADAPTER, client, options(), stream, True) for b in (_call.begin, python_begin))
     assert _slots(c) == _slots(py) and c.run is None  # outside any run
+    options = options()
     for url in ("/models", "/chat/completions?api-version=1"):  # not an LLM call; a query: Python decides
         odd = FinalRequestOptions.construct(method="post", url=url, json_data={"model": "m"})
         c, py = (b(ADAPTER, client, odd, stream, False) for b in (_call.begin, _call.begin_python))

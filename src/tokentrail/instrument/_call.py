@@ -10,6 +10,7 @@ from ..model import EventKind
 from ..model.ids import next_number
 from ..runs.budget import BudgetExceeded
 from ..runs.calls import CallHandle, open_call, unreadable
+from ..runs.config import SETTINGS
 from ..runs.context import _CTX, _RUN, _TOOL, current_run
 from ..runs.tracker import TRACKER
 from . import _fast
@@ -43,6 +44,7 @@ class Adapter(Protocol):
     raw_types: tuple[type, ...]
     fast_types: tuple[type, ...]  # parsed results the C hot path reads (``_fast.settle``; none without it)
     c_stream_ops: frozenset[str]  # operations whose sync streams the C proxy relays (``_fast.PROXY``)
+    inject_ops: frozenset[str]  # operations whose streams ``prepare`` asks for usage (the C begin too)
 
     def prepare(self, call: Call, options: Any) -> Any: ...
 
@@ -248,3 +250,4 @@ if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, 
     )
     begin = _fast.SPEEDUPS.begin
     _fast.SPEEDUPS.bind_streams(_end_stream, _watcher_of)
+    _fast.SPEEDUPS.bind_inject(SETTINGS, REJECTING)  # prepare's usual case, done as the call starts

@@ -33,6 +33,8 @@ static PyObject *g_ledger, *g_hub, *g_pending, *g_append, *g_shapes, *g_time, *g
 
 static PyObject *s_url, *s_operations, *s_base_url_attr, *s_json_data, *s_global_budget, *s_active,
     *s_call_start, *s_adapter, *s_base_url, *s_op, *s_stream, *s_injected, *s_asked, *s_path;
+static PyObject *s_inject_ops, *s_stream_usage, *s_auto, *s_urls, *s_headers, *s_raw_header,
+    *s_extra_json, *s_stream_options, *s_include_usage;
 static PyObject *s_last, *s_generic, *s_ok, *s_partial, *s_close, *s_enter, *s_exit;
 static PyObject *s_fields_set, *s_discard, *s_dict, *s_usage, *s_choices, *s_ptd, *s_ctd, *s_pt, *s_ct, *s_cached, *s_cache_write,
     *s_reasoning, *s_extra_attr, *s_message, *s_finish, *s_tool_calls, *s_model, *s_id, *s_tier, *s_done,
@@ -394,6 +396,71 @@ static int set_all(PyObject *obj, PyObject *const *names, PyObject *const *value
     return 0;
 }
 
+/* bound by `bind_inject()`: the core's settings (stream_usage) and the endpoints that refused it */
+static PyObject *g_settings, *g_rejecting;
+
+/* `OpenAIAdapter.prepare`'s usual case, as the call starts: ask a chat/completions stream for its usage
+ * (`stream_options.include_usage`), the body set in place; 1 injected, else 0 with nothing changed (the
+ * Python `prepare` then decides, as before) */
+static int inject(PyObject *adapter, PyObject *call, PyObject *op, PyObject *options, PyObject *base_text,
+                  PyObject *data) {
+    int done = 0, some = 0;
+    PyObject *ops = NULL, *v = NULL, *headers = NULL, *extra = NULL, *wanted = NULL, *body = NULL,
+             *fields = NULL, *asked = NULL;
+    if (g_settings == NULL || !PyDict_CheckExact(data) || !direct_call(call)) return 0;
+    if ((ops = PyObject_GetAttr(adapter, s_inject_ops)) == NULL) goto error;
+    if ((some = PySequence_Contains(ops, op)) <= 0) goto decline;
+    if ((v = PyObject_GetAttr(g_settings, s_stream_usage)) == NULL) goto error;
+    if (!PyUnicode_Check(v) || PyUnicode_Compare(v, s_auto) != 0) goto decline;
+    Py_CLEAR(v);
+    if ((v = PyObject_GetAttr(g_rejecting, s_urls)) == NULL) goto error;
+    if ((some = PySequence_Contains(v, base_text)) != 0) goto decline;
+    if ((headers = PyObject_GetAttr(options, s_headers)) == NULL) goto error;
+    if (PyDict_Check(headers)) { /* the user reads raw bytes: they must see what they asked for */
+        PyObject *raw = PyDict_GetItemWithError(headers, s_raw_header);
+        if (raw == NULL && PyErr_Occurred()) goto error;
+        if (raw != NULL && (some = PyObject_IsTrue(raw)) != 0) goto decline;
+    }
+    if ((extra = PyObject_GetAttr(options, s_extra_json)) == NULL) goto error;
+    if (PyDict_Check(extra) && (some = PyDict_Contains(extra, s_stream_options)) != 0) goto decline;
+    PyObject *given = PyDict_GetItemWithError(data, s_stream_options);
+    if (given == NULL && PyErr_Occurred()) goto error;
+    if (given == NULL || given == Py_None) {
+        wanted = PyDict_New();
+    } else if (PyDict_Check(given) && !PyDict_Contains(given, s_include_usage)) {
+        wanted = PyDict_Copy(given);
+    } else {
+        goto decline;
+    }
+    if (wanted == NULL || PyDict_SetItem(wanted, s_include_usage, Py_True) < 0) goto error;
+    if ((fields = fields_of(options)) == NULL || PyDict_Contains(fields, s_json_data) != 1) goto decline;
+    if ((body = PyDict_Copy(data)) == NULL || PyDict_SetItem(body, s_stream_options, wanted) < 0) goto error;
+    if ((asked = PyTuple_Pack(2, fields, data)) == NULL) goto error;
+    /* the SDK built these options for this call alone (`post()`): the body set in place, as `prepare` */
+    if (PyDict_SetItem(fields, s_json_data, body) < 0) goto error;
+    call_set(call, C_ASKED, s_asked, asked);
+    call_set(call, C_INJECTED, s_injected, Py_True);
+    done = 1;
+    goto out;
+error:
+decline:
+    PyErr_Clear(); /* not injected (or it failed, changing nothing): the Python `prepare` decides */
+    done = 0;
+out:
+    Py_XDECREF(ops), Py_XDECREF(v), Py_XDECREF(headers), Py_XDECREF(extra), Py_XDECREF(wanted);
+    Py_XDECREF(body), Py_XDECREF(fields), Py_XDECREF(asked);
+    return done;
+}
+
+static PyObject *bind_inject(PyObject *module, PyObject *args) {
+    PyObject *settings, *rejecting;
+    if (!PyArg_ParseTuple(args, "OO:bind_inject", &settings, &rejecting)) return NULL;
+    Py_INCREF(settings), Py_INCREF(rejecting);
+    Py_XSETREF(g_settings, settings);
+    Py_XSETREF(g_rejecting, rejecting);
+    Py_RETURN_NONE;
+}
+
 static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (g_begin_py == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "tokentrail: _speedups.begin used before bind_begin()");
@@ -476,6 +543,7 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     PyObject *const values[] = {adapter, PyTuple_GET_ITEM(endpoint, 2), op, stream, Py_False, Py_None,
                                 n, run, is_async, Py_False, head, tail};
     if (set_all(call, names, values, 12) < 0) goto out;
+    if (streamed) inject(adapter, call, op, options, PyTuple_GET_ITEM(endpoint, 2), data);
     delegate = 0;
     result = call;
     call = NULL;
@@ -895,6 +963,8 @@ static PyObject *direct(PyObject *module, PyObject *unused) {
 }
 
 static PyMethodDef methods[] = {
+    {"bind_inject", bind_inject, METH_VARARGS,
+     "bind_inject(settings, rejecting): what begin reads to ask a chat stream for usage, as prepare."},
     {"bind_streams", bind_streams, METH_VARARGS,
      "bind_streams(end_stream, watcher_of): a Proxy's Python end where C does not settle the call, and "
      "the watcher its generic relay reads with."},
@@ -969,6 +1039,15 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(g_generate_method, "generate");
     INTERN(s_discard, "discard");
     INTERN(s_last, "last");
+    INTERN(s_inject_ops, "inject_ops");
+    INTERN(s_stream_usage, "stream_usage");
+    INTERN(s_auto, "auto");
+    INTERN(s_urls, "urls");
+    INTERN(s_headers, "headers");
+    INTERN(s_raw_header, "X-Stainless-Raw-Response");
+    INTERN(s_extra_json, "extra_json");
+    INTERN(s_stream_options, "stream_options");
+    INTERN(s_include_usage, "include_usage");
     INTERN(s_generic, "_generic");
     INTERN(s_ok, "ok");
     INTERN(s_partial, "partial");

@@ -29,7 +29,8 @@ def sync_request(adapter: Adapter) -> Make:
                 return original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls, **kwargs)
             try:  # (``call``, a local the retry sleep finds on the stack: see ``calling``)
                 try:
-                    sent = adapter.prepare(call, options) if stream else options
+                    # (the C begin may have asked a stream for usage already: ``injected``)
+                    sent = adapter.prepare(call, options) if stream and not call.injected else options
                     if args or kwargs:  # an older SDK's extra parameters (remaining_retries)
                         result = original(self, cast_to, sent, *args, stream=stream, stream_cls=stream_cls,
                                           **kwargs)  # fmt: skip
@@ -63,7 +64,7 @@ def async_request(adapter: Adapter) -> Make:
                                       **kwargs)  # fmt: skip
             try:
                 try:
-                    sent = adapter.prepare(call, options) if stream else options
+                    sent = adapter.prepare(call, options) if stream and not call.injected else options
                     if args or kwargs:
                         result = await original(self, cast_to, sent, *args, stream=stream,
                                                 stream_cls=stream_cls, **kwargs)  # fmt: skip

@@ -101,6 +101,7 @@ class AnthropicAdapter:
     raw_types: tuple[type, ...] = ()
     fast_types: tuple[type, ...] = ()  # the C hot path reads OpenAI results only
     c_stream_ops: frozenset[str] = frozenset()  # and relays OpenAI chat streams only
+    inject_ops: frozenset[str] = frozenset()  # its streams report usage unasked
 
     def prepare(self, call: Call, options: Any) -> Any:
         return options

@@ -290,10 +290,11 @@ class OpenAIAdapter:
     raw_types: tuple[type, ...] = ()
     fast_types: tuple[type, ...] = ()
     c_stream_ops: frozenset[str] = frozenset()
+    inject_ops: frozenset[str] = _INJECTABLE
 
     def prepare(self, call: Call, options: Any) -> Any:
         """Ask a chat/completions stream for its usage (``stream_options.include_usage``) if allowed."""
-        if call.op not in _INJECTABLE or stream_usage() != "auto" or call.base_url in REJECTING.urls:
+        if call.op not in self.inject_ops or stream_usage() != "auto" or call.base_url in REJECTING.urls:
             return options
         headers, data, extra = options.headers, options.json_data, options.extra_json
         if isinstance(headers, dict) and headers.get(_RAW_HEADER):
