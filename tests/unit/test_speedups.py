@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import sysconfig
 from collections import deque
 from collections.abc import Iterator
@@ -276,6 +277,35 @@ def test_drain_takes_everything_queued_in_order_and_empties_the_queue() -> None:
     assert _columns.COLUMNS.drain(queue) == [] == _columns.drain_queue(queue)
 
 
+@pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
+def test_the_folds_c_add_flat_adds_what_the_accumulators_own_adds() -> None:
+    from tokentrail.model import Accumulator, Usage
+    from tokentrail.pricing import PRICES
+
+    usage = Usage(1200, 340, cached_input_tokens=200, cache_write_tokens=100, reasoning_tokens=40)
+    cost = PRICES.flat_cost("openai", "gpt-4o-mini", None, None, usage)
+    assert cost is not None
+    by_c, by_py = Accumulator(), Accumulator()
+    for _ in range(3):
+        _columns.COLUMNS.add_flat(by_c, 7, 1234.5, usage, cost)
+        Accumulator.add_flat(by_py, 7, 1234.5, usage, cost)
+    assert by_c.snapshot() == by_py.snapshot() and by_c.priced == by_py.priced == 21
+    assert by_c.cost_cached == by_py.cost_cached and by_c.cost_cache_write == by_py.cost_cache_write
+    watched = [usage, cost, *usage, *cost[:5], 7, 1234.5]
+    before = [sys.getrefcount(o) for o in watched]
+    for _ in range(100):
+        _columns.COLUMNS.add_flat(by_c, 7, 1234.5, usage, cost)
+    assert [sys.getrefcount(o) for o in watched] == before  # nothing leaked, nothing freed twice
+
+    class Other(Accumulator):  # not the bound type: its own method runs
+        __slots__ = ()
+
+    other, one = Other(), Accumulator()
+    _columns.COLUMNS.add_flat(other, 7, 1234.5, usage, cost)
+    Accumulator.add_flat(one, 7, 1234.5, usage, cost)
+    assert other.snapshot() == one.snapshot() and other.calls == 7
+
+
 def _slots(call: Any) -> dict[str, Any]:
     names = ("adapter", "base_url", "op", "stream", "injected", "run", "is_async", "done", "_tail")
     asked = call.asked if call.asked is None else call.asked[0]["json_data"]  # the body now sent
@@ -339,7 +369,6 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
     """A missed or extra reference in C is a leak or a crash later: 200 rounds of each path, taken and
     declined, must leave the counts of what they touched where they were."""
     import gc
-    import sys
 
     from openai._models import FinalRequestOptions
     from openai.types.chat import ChatCompletion, ChatCompletionChunk

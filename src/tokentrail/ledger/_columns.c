@@ -8,6 +8,8 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
+#include <string.h>
 
 static PyObject *s_clear;
 
@@ -76,7 +78,84 @@ static PyObject *one_group(PyObject *module, PyObject *pairs) {
     return Py_BuildValue("(nLLLLLd)", n, sums[0], sums[1], sums[2], sums[3], sums[4], seconds);
 }
 
+/* -- add_flat: `Accumulator.add_flat` on the accumulator's slots, in place ----------------------- */
+#define FIELDS 13
+static PyTypeObject *g_accumulator;
+static Py_ssize_t g_at[FIELDS]; /* calls, duration_ms, input, output, cached, cache_write, reasoning,
+                                 * priced, cost, cost_input, cost_output, cost_cached, cost_cache_write */
+static const int USAGE_AT[] = {0, 1, 3, 4, 5}; /* input, output, cached, cache write, reasoning */
+static const int COST_AT[] = {4, 0, 1, 2, 3};  /* total, input, output, cached, cache write */
+
+static PyObject *bind_accumulator(PyObject *module, PyObject *type) {
+    static const char *names[FIELDS] = {"calls", "duration_ms", "input", "output", "cached", "cache_write",
+                                        "reasoning", "priced", "cost", "cost_input", "cost_output",
+                                        "cost_cached", "cost_cache_write"};
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "bind_accumulator(Accumulator)");
+        return NULL;
+    }
+    Py_ssize_t at[FIELDS];
+    for (int k = 0; k < FIELDS; k++) {
+        PyObject *descr = PyObject_GetAttrString(type, names[k]);
+        if (descr == NULL) return NULL;
+        at[k] = 0;
+        if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+            PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+            if (member->type == T_OBJECT_EX && !(member->flags & READONLY)) at[k] = member->offset;
+        }
+        Py_DECREF(descr);
+        if (at[k] <= 0) {
+            PyErr_Format(PyExc_TypeError, "bind_accumulator: %s is not a slot", names[k]);
+            return NULL;
+        }
+    }
+    memcpy(g_at, at, sizeof(at));
+    Py_INCREF(type);
+    Py_XSETREF(g_accumulator, (PyTypeObject *)type);
+    Py_RETURN_NONE;
+}
+
+/* slot `at` of `acc` += `value` (as `acc.x += value`: the number types' own addition) */
+static int add_to(PyObject *acc, Py_ssize_t at, PyObject *value) {
+    PyObject **slot = (PyObject **)((char *)acc + at);
+    if (*slot == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "an Accumulator field is unset");
+        return -1;
+    }
+    PyObject *sum = PyNumber_Add(*slot, value);
+    if (sum == NULL) return -1;
+    Py_SETREF(*slot, sum);
+    return 0;
+}
+
+static PyObject *add_flat(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "add_flat(accumulator, calls, duration_ms, usage, cost)");
+        return NULL;
+    }
+    PyObject *acc = args[0], *usage = args[3], *cost = args[4];
+    if (g_accumulator == NULL || Py_TYPE(acc) != g_accumulator || !PyTuple_Check(usage) ||
+        PyTuple_GET_SIZE(usage) < 6 || !PyTuple_Check(cost) || PyTuple_GET_SIZE(cost) < 5) {
+        PyObject *method = PyObject_GetAttrString(acc, "add_flat"); /* anything else: its own method */
+        if (method == NULL) return NULL;
+        PyObject *r = PyObject_Vectorcall(method, args + 1, 4, NULL);
+        Py_DECREF(method);
+        return r;
+    }
+    /* the same additions, in the same order, as Accumulator.add_flat */
+    if (add_to(acc, g_at[0], args[1]) < 0 || add_to(acc, g_at[1], args[2]) < 0) return NULL;
+    for (int k = 0; k < 5; k++)
+        if (add_to(acc, g_at[2 + k], PyTuple_GET_ITEM(usage, USAGE_AT[k])) < 0) return NULL;
+    if (add_to(acc, g_at[7], args[1]) < 0) return NULL;
+    for (int k = 0; k < 5; k++)
+        if (add_to(acc, g_at[8 + k], PyTuple_GET_ITEM(cost, COST_AT[k])) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"bind_accumulator", bind_accumulator, METH_O, "bind_accumulator(Accumulator): the slots add_flat adds to."},
+    {"add_flat", (PyCFunction)(void (*)(void))add_flat, METH_FASTCALL,
+     "add_flat(accumulator, calls, duration_ms, usage, cost): accumulator.add_flat(...), on its slots."},
     {"drain", drain, METH_O, "drain(queue) -> list: every queued item, the queue emptied at once."},
     {"one_group", one_group, METH_O,
      "one_group(pairs) -> (n, input, output, cached, cache write, reasoning, seconds) | None."},

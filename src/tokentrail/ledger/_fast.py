@@ -1,5 +1,6 @@
 """The fold's optional C helpers (``_columns.c``): ``drain`` takes the queue at once, ``one_group`` sums
-a batch that is one group. Where the module was not built, or ``TOKENTRAIL_NO_SPEEDUPS=1``, the same
+a batch that is one group, ``add_flat`` adds a priced batch to an accumulator's slots in place. Where
+the module was not built, or ``TOKENTRAIL_NO_SPEEDUPS=1``, the same
 work runs in Python (``drain_queue`` here; ``one_group`` says None and the fold groups and sums)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from collections import deque
 from typing import Any
 
 from .._native import load
+from ..model import Accumulator
 
 
 def drain_queue(queue: deque[Any]) -> list[Any]:
@@ -24,3 +26,7 @@ def no_group(pairs: list[Any]) -> tuple[Any, ...] | None:
 COLUMNS = load("tokentrail.ledger._columns")
 drain = drain_queue if COLUMNS is None else COLUMNS.drain
 one_group = no_group if COLUMNS is None else COLUMNS.one_group
+add_flat: Any = Accumulator.add_flat  # (accumulator, calls, duration_ms, usage, cost)
+if COLUMNS is not None:
+    COLUMNS.bind_accumulator(Accumulator)
+    add_flat = COLUMNS.add_flat

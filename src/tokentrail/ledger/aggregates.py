@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..model import Accumulator, Cost, CostStatus, Totals, Usage, UsageEvent
 from ..model.usage import summed
+from ._fast import add_flat
 
 Group = tuple[bool, "str | None", str, "str | None"]  # is a tool span, provider, model, tool
 NO_MODEL = "(no model)"
@@ -113,12 +114,12 @@ class Aggregates:
         acc = self.models.get((provider, model))
         if acc is None:
             acc = self.models[(provider, model)] = Accumulator()
-        acc.add_flat(n, duration_ms, usage, cost)
+        add_flat(acc, n, duration_ms, usage, cost)
         if tool is not None:
             acc = self.tools.get(tool)
             if acc is None:
                 acc = self.tools[tool] = Accumulator()
-            acc.add_flat(n, duration_ms, usage, cost)
+            add_flat(acc, n, duration_ms, usage, cost)
         self.keep(records, True)
 
     def usage(self) -> Usage:

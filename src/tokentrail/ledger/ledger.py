@@ -155,6 +155,10 @@ class Ledger:
         """Add what is queued; returns the events built for batched subscribers (none are built when
         nobody wants them: records at flat rates stay records)."""
         items = _fast.drain(self.pending)  # under the lock, the only one who takes: in C, or popped
+        if not self.hub.batched_usage:
+            sums = _fast.one_group(items)  # the usual batch: one group's records, summed (C), else None
+            if sums is not None and self._add_batch(items, sums):
+                return []
         kept: list[Any] = list(map(_FIRST, items))
         kinds = set(map(type, kept))
         if tuple not in kinds or self.hub.batched_usage:  # events only, or each event is wanted now
@@ -180,6 +184,29 @@ class Ledger:
         session.keep(kept, True)  # records among them are built when the events are read
         self.appended += len(kept)
         return []
+
+    def _add_batch(self, items: list[Pair], sums: tuple[Any, ...]) -> bool:
+        """The usual batch, all of one group (``one_group`` summed it), added in as few steps as it
+        takes: one price, one ``add_flat`` per scope, the records kept. False, having changed nothing,
+        when the group has no flat rates (the general path prices it)."""
+        first, scopes = items[0]
+        kind, provider, answered, model, tool, tier = GROUP_KEY(first)
+        usage = summed(*sums[1:6])  # sums of counts checked when each call was recorded
+        cost = PRICES.flat_cost(provider, model, answered, tier, usage)
+        if cost is None:
+            return False
+        n, ms = sums[0], sums[6] * 1000.0
+        records = list(map(_FIRST, items))
+        group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
+        lazy = self._lazy
+        for scope in (self.session, *scopes):
+            if not scope.lazy:  # a scope with records kept is in the set already
+                lazy.add(scope)
+            scope.absorb_flat(group, n, ms, usage, cost, records)
+        if self.extra is not None:
+            _fast.add_flat(self.extra, n, ms, usage, cost)
+        self.appended += n
+        return True
 
     def _add_records(self, records: list[Pair]) -> list[Pair]:
         """Add SDK calls' records per (scopes, group) at the group's flat rates: tokens summed by column
