@@ -97,6 +97,21 @@ static Py_ssize_t slot_offset(PyObject *owner, const char *name) {
     return at;
 }
 
+/* `obj.<name>` (new reference): an SDK model's field from its dict, anything else by attribute */
+static PyObject *field_of(PyObject *obj, PyObject *name) {
+    if (is_model(obj)) {
+        PyObject *d = PyObject_GenericGetDict(obj, NULL);
+        if (d != NULL) {
+            PyObject *v = PyDict_GetItemWithError(d, name);
+            Py_XINCREF(v);
+            Py_DECREF(d);
+            if (v != NULL) return v;
+        }
+        if (PyErr_Occurred()) return NULL;
+    }
+    return PyObject_GetAttr(obj, name); /* not a field (a property, a class attribute ...) */
+}
+
 static int direct_call(PyObject *call) {
     return g_call_at[0] > 0 && Py_TYPE(call) == (PyTypeObject *)g_call_type;
 }
@@ -415,13 +430,13 @@ static int inject(PyObject *adapter, PyObject *call, PyObject *op, PyObject *opt
     Py_CLEAR(v);
     if ((v = PyObject_GetAttr(g_rejecting, s_urls)) == NULL) goto error;
     if ((some = PySequence_Contains(v, base_text)) != 0) goto decline;
-    if ((headers = PyObject_GetAttr(options, s_headers)) == NULL) goto error;
+    if ((headers = field_of(options, s_headers)) == NULL) goto error;
     if (PyDict_Check(headers)) { /* the user reads raw bytes: they must see what they asked for */
         PyObject *raw = PyDict_GetItemWithError(headers, s_raw_header);
         if (raw == NULL && PyErr_Occurred()) goto error;
         if (raw != NULL && (some = PyObject_IsTrue(raw)) != 0) goto decline;
     }
-    if ((extra = PyObject_GetAttr(options, s_extra_json)) == NULL) goto error;
+    if ((extra = field_of(options, s_extra_json)) == NULL) goto error;
     if (PyDict_Check(extra) && (some = PyDict_Contains(extra, s_stream_options)) != 0) goto decline;
     PyObject *given = PyDict_GetItemWithError(data, s_stream_options);
     if (given == NULL && PyErr_Occurred()) goto error;
@@ -473,7 +488,7 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     PyObject *rid = NULL, *path = NULL, *result = NULL, *found = NULL, *endpoint = NULL, *model = NULL;
     int delegate = 1;
 
-    if ((url = PyObject_GetAttr(options, s_url)) == NULL || !PyUnicode_CheckExact(url)) goto out;
+    if ((url = field_of(options, s_url)) == NULL || !PyUnicode_CheckExact(url)) goto out;
     if ((ops = PyObject_GetAttr(adapter, s_operations)) == NULL || !PyDict_CheckExact(ops)) goto out;
     found = PyDict_GetItemWithError(ops, url); /* a query, or not an LLM call: Python says */
     if (found == NULL || !PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2) {
@@ -490,7 +505,7 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         goto out;
     }
     Py_INCREF(endpoint);
-    if ((data = PyObject_GetAttr(options, s_json_data)) == NULL) goto out;
+    if ((data = field_of(options, s_json_data)) == NULL) goto out;
     model = Py_None;
     if (PyDict_CheckExact(data)) {
         PyObject *m = PyDict_GetItemWithError(data, s_model);
