@@ -467,13 +467,18 @@ out:
     return done;
 }
 
-static PyObject *bind_inject(PyObject *module, PyObject *args) {
-    PyObject *settings, *rejecting;
-    if (!PyArg_ParseTuple(args, "OO:bind_inject", &settings, &rejecting)) return NULL;
-    Py_INCREF(settings), Py_INCREF(rejecting);
-    Py_XSETREF(g_settings, settings);
-    Py_XSETREF(g_rejecting, rejecting);
+/* `bind_x(a, b)`: two objects kept in `*first`, `*second` (their old ones released) */
+static PyObject *bind_pair(PyObject *args, const char *format, PyObject **first, PyObject **second) {
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, format, &a, &b)) return NULL;
+    Py_INCREF(a), Py_INCREF(b);
+    Py_XSETREF(*first, a);
+    Py_XSETREF(*second, b);
     Py_RETURN_NONE;
+}
+
+static PyObject *bind_inject(PyObject *module, PyObject *args) {
+    return bind_pair(args, "OO:bind_inject", &g_settings, &g_rejecting);
 }
 
 static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
@@ -938,12 +943,7 @@ static PyTypeObject ProxyType = {
 };
 
 static PyObject *bind_streams(PyObject *module, PyObject *args) {
-    PyObject *end, *watcher_of;
-    if (!PyArg_ParseTuple(args, "OO:bind_streams", &end, &watcher_of)) return NULL;
-    Py_INCREF(end), Py_INCREF(watcher_of);
-    Py_XSETREF(g_end_stream, end);
-    Py_XSETREF(g_watcher_of, watcher_of);
-    Py_RETURN_NONE;
+    return bind_pair(args, "OO:bind_streams", &g_end_stream, &g_watcher_of);
 }
 
 static PyObject *bind_models(PyObject *module, PyObject *args) {
