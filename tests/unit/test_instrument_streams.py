@@ -290,3 +290,22 @@ def test_the_proxy_is_the_sdk_stream_to_its_user(monkeypatch: pytest.MonkeyPatch
             assert entered is stream
             assert len(list(entered)) == 5  # the usage-only chunk hidden
     assert events(run) == [("ok", None, 10)]
+
+
+def test_a_stream_closed_then_iterated_goes_on_as_the_sdks_own() -> None:
+    """``close()`` ends the call (partial) at once; chunks the SDK still gives reach the user as they
+    would uninstrumented (the usage chunk tokentrail asked for stays hidden)."""
+
+    def closed_then_read() -> list[str | None]:
+        stream = chat_stream()
+        seen = [next(stream).choices[0].delta.content]
+        stream.close()
+        return seen + [c.choices[0].delta.content if c.choices else "usage" for c in stream]
+
+    ti.uninstrument()
+    bare = closed_then_read()
+    ti.instrument()
+    with tt.track_usage() as run:
+        ours = closed_then_read()
+    assert ours == bare[:-1] and bare[-1] == "usage"  # the canned server always sends usage
+    assert events(run) == [("partial", None, 0)]

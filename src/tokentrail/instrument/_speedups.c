@@ -644,7 +644,8 @@ typedef struct {
     PyObject *usage_chunk; /* the chunk that carried usage, or NULL */
     PyObject *rest;        /* the watcher's generic relay, once a chunk could not be read here */
     int hide;              /* tokentrail asked for usage: unmark `usage`, hide the usage-only chunk */
-    int ended;
+    int ended;             /* the call was ended (once) */
+    int spent;             /* the SDK's iterator ran out or raised: relay nothing more */
 } Proxy;
 
 static PyObject *g_settle_fn;                /* this module's settle */
@@ -663,7 +664,7 @@ static PyObject *proxy_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     self->wrapped = Py_NewRef(wrapped), self->it = Py_NewRef(it), self->call = Py_NewRef(call);
     self->settle = Py_NewRef(settle);
     self->watcher = self->last = self->usage_chunk = self->rest = NULL;
-    self->hide = hide, self->ended = 0;
+    self->hide = hide, self->ended = self->spent = 0;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
@@ -721,6 +722,7 @@ static int proxy_finish(Proxy *self, PyObject *status, PyObject *exc) {
 
 /* the SDK raised (or a chunk could not be read): end `partial` with it, and raise it on */
 static PyObject *proxy_raised(Proxy *self) {
+    self->spent = 1; /* as a generator that raised: finished */
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
@@ -750,18 +752,21 @@ failed:
     return -1;
 }
 
+/* closed (or ended partial) and still iterated: the chunks go on as from the SDK's own stream */
 static PyObject *proxy_next(Proxy *self) {
     for (;;) {
+        if (self->spent) return NULL;
         if (self->rest != NULL) {
             PyObject *r = PyIter_Next(self->rest);
             if (r != NULL) return r;
+            self->spent = 1;
             if (PyErr_Occurred()) return proxy_raised(self);
             proxy_finish(self, s_ok, Py_None);
             return NULL;
         }
-        if (self->ended) return NULL;
         PyObject *chunk = PyIter_Next(self->it);
         if (chunk == NULL) {
+            self->spent = 1;
             if (PyErr_Occurred()) return proxy_raised(self);
             proxy_finish(self, s_ok, Py_None);
             return NULL; /* ran out (or the end raised: it propagates, as from the Python relay) */
