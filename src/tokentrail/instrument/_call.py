@@ -228,6 +228,7 @@ def begin(adapter: Adapter, client: Any, options: Any, stream: bool, is_async: b
 
 
 def _watcher_of(call: Call) -> Watcher:
+    """The watcher the C proxy's generic relay reads with (a chunk it cannot read itself)."""
     return call.adapter.watcher(call)
 
 
