@@ -155,13 +155,14 @@ class Ledger:
         """Add what is queued; returns the events built for batched subscribers (none are built when
         nobody wants them: records at flat rates stay records)."""
         items = _fast.drain(self.pending)  # under the lock, the only one who takes: in C, or popped
-        if not self.hub.batched_usage:
-            sums = _fast.one_group(items)  # the usual batch: one group's records, summed (C), else None
-            if sums is not None and self._add_batch(items, sums):
-                return []
         kept: list[Any] = list(map(_FIRST, items))
+        batched = self.hub.batched_usage
+        sums = None if batched else _fast.one_group(items)  # the usual batch: one group, summed (C)
+        if sums is not None and self._add_group(GROUP_KEY(kept[0]), sums, kept, items[0][1], True):
+            self.appended += len(kept)
+            return []
         kinds = set(map(type, kept))
-        if tuple not in kinds or self.hub.batched_usage:  # events only, or each event is wanted now
+        if tuple not in kinds or batched:  # events only, or each event is wanted now
             pairs = _built_pairs(items) if tuple in kinds else items
             ordered: list[UsageEvent] = list(map(_FIRST, pairs))
             self._add_events(pairs)
@@ -173,7 +174,7 @@ class Ledger:
         else:
             records = [p for p in items if type(p[0]) is tuple]
             pairs = [p for p in items if type(p[0]) is not tuple]
-        unflat = self._add_records(records)
+        unflat = self._add_records(records, sums if records is items else _fast.one_group(records))
         if unflat:  # counted one by one, kept as records
             self._add_events(*_built_beside(unflat))
         if pairs:
@@ -185,61 +186,48 @@ class Ledger:
         self.appended += len(kept)
         return []
 
-    def _add_batch(self, items: list[Pair], sums: tuple[Any, ...]) -> bool:
-        """The usual batch, all of one group (``one_group`` summed it), added in as few steps as it
-        takes: one price, one ``add_flat`` per scope, the records kept. False, having changed nothing,
-        when the group has no flat rates (the general path prices it)."""
-        first, scopes = items[0]
-        kind, provider, answered, model, tool, tier = GROUP_KEY(first)
+    def _add_group(self, key: tuple[Any, ...], sums: tuple[Any, ...], records: list[CallRecord],
+                   scopes: Scopes, keep: bool) -> bool:  # fmt: skip
+        """One group's ``records`` (its ``GROUP_KEY`` and column ``sums``) at its flat rates: priced once,
+        then added to the session's and each scope's accumulators in one step. The scopes keep the
+        records, and so does the session where ``keep`` (the whole batch; else the fold keeps it). False,
+        having changed nothing, when the group has no flat rates (its records are added as events)."""
+        kind, provider, answered, model, tool, tier = key
         usage = summed(*sums[1:6])  # sums of counts checked when each call was recorded
         cost = PRICES.flat_cost(provider, model, answered, tier, usage)
         if cost is None:
             return False
         n, ms = sums[0], sums[6] * 1000.0
-        records = list(map(_FIRST, items))
         group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
         lazy = self._lazy
-        for scope in (self.session, *scopes):
-            if not scope.lazy:  # a scope with records kept is in the set already
+        if keep and not self.session.lazy:  # a scope with records kept is in the set already
+            lazy.add(self.session)
+        self.session.absorb_flat(group, n, ms, usage, cost, records if keep else ())
+        for scope in scopes:
+            if not scope.lazy:
                 lazy.add(scope)
             scope.absorb_flat(group, n, ms, usage, cost, records)
         if self.extra is not None:
             _fast.add_flat(self.extra, n, ms, usage, cost)
-        self.appended += n
         return True
 
-    def _add_records(self, records: list[Pair]) -> list[Pair]:
+    def _add_records(self, records: list[Pair], one: tuple[Any, ...] | None) -> list[Pair]:
         """Add SDK calls' records per (scopes, group) at the group's flat rates: tokens summed by column
-        in C, one cost per group. Returns the records of groups without flat rates (unknown model,
-        long-context tiers, provider-reported costs): they are added as events."""
+        in C, one cost per group (``one``: ``one_group``'s sums of them all, if they are one group).
+        Returns the records of groups without flat rates (unknown model, long-context tiers,
+        provider-reported costs): they are added as events."""
         firsts: list[CallRecord] = list(map(_FIRST, records))
-        one = _fast.one_group(records)  # the usual batch, one group: summed in one pass (C), else None
         if one is not None:
             groups = {(0, GROUP_KEY(firsts[0])): (firsts, records[0][1])}
         else:
             keys = list(zip(map(id, map(_SECOND, records)), map(GROUP_KEY, firsts)))
             groups = _grouped(keys, firsts, records)
         unflat: list[Pair] = []
-        session, extra, lazy = self.session, self.extra, self._lazy
-        for (_, (kind, provider, answered, model, tool, tier)), (recs, scopes) in groups.items():
+        for (_, key), (recs, scopes) in groups.items():
             n = len(recs)
-            cost = None
             sums = one or (_sums(recs) if list(map(PROVIDER_COST, recs)).count(None) == n else None)
-            if sums is not None:
-                usage = summed(*sums[1:6])  # sums of counts checked when each call was recorded
-                cost = PRICES.flat_cost(provider, model, answered, tier, usage)
-            if cost is None or sums is None:
+            if sums is None or not self._add_group(key, sums, recs, scopes, False):
                 unflat.extend((record, scopes) for record in recs)
-                continue
-            ms = sums[6] * 1000.0
-            group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
-            session.absorb_flat(group, n, ms, usage, cost, ())
-            for scope in scopes:
-                if not scope.lazy:  # a scope with records kept is in the set already
-                    lazy.add(scope)
-                scope.absorb_flat(group, n, ms, usage, cost, recs)
-            if extra is not None:
-                extra.add_flat(n, ms, usage, cost)
         return unflat
 
     def _add_events(
