@@ -21,8 +21,8 @@ $(WIDGET): js/node_modules/.package-lock.json $(wildcard js/src/*.js) js/build.m
 
 widget: $(WIDGET)
 
-# hatch_build.py compiles the optional C modules (src/tokentrail/*/*.c) in place
-$(STAMP): $(BIN)/python pyproject.toml hatch_build.py $(wildcard src/tokentrail/*/*.c) $(WIDGET)
+# hatch_build.py compiles the optional C modules (src/tokentrail/*/*.c, their shared header) in place
+$(STAMP): $(BIN)/python pyproject.toml hatch_build.py $(wildcard src/tokentrail/*/*.c) src/tokentrail/_slots.h $(WIDGET)
 	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[test]"  # the widget is built above
 	touch $@
 

@@ -238,7 +238,7 @@ def _end_stream(
     """The C proxy's end where C did not settle the call (no usage, extras, a partial end ...): the
     watcher's, given what the proxy saw (its own, where the generic relay read the rest)."""
     if watcher is None:
-        watcher = call.adapter.watcher(call)
+        watcher = _watcher_of(call)
         watcher.last, watcher.usage_chunk = last, usage_chunk
     call.end_watched(watcher, status, exc)
 

@@ -22,7 +22,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <structmember.h>
+#include "../_slots.h"
 
 /* bound once by `bind_begin()`: the Python begin, the Call type and what open_call reads */
 static PyObject *g_begin_py, *g_call_type, *g_endpoints, *g_run_var, *g_tool_var, *g_ctx_var, *g_current_run,
@@ -79,22 +79,6 @@ static PyObject *slot_get(PyObject *obj, Py_ssize_t at, PyObject *name) {
         return NULL;
     }
     return Py_NewRef(v);
-}
-
-/* the offset of `owner`'s object slot `name` (a member descriptor), or 0 */
-static Py_ssize_t slot_offset(PyObject *owner, const char *name) {
-    PyObject *descr = PyObject_GetAttrString(owner, name);
-    Py_ssize_t at = 0;
-    if (descr == NULL) {
-        PyErr_Clear();
-        return 0;
-    }
-    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
-        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-        if (member->type == T_OBJECT_EX && !(member->flags & READONLY) && member->offset > 0) at = member->offset;
-    }
-    Py_DECREF(descr);
-    return at;
 }
 
 /* `obj.<name>` (new reference): an SDK model's field from its dict, anything else by attribute */

@@ -8,7 +8,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <structmember.h>
+#include "../_slots.h"
 #include <string.h>
 
 static PyObject *s_clear;
@@ -96,15 +96,7 @@ static PyObject *bind_accumulator(PyObject *module, PyObject *type) {
     }
     Py_ssize_t at[FIELDS];
     for (int k = 0; k < FIELDS; k++) {
-        PyObject *descr = PyObject_GetAttrString(type, names[k]);
-        if (descr == NULL) return NULL;
-        at[k] = 0;
-        if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
-            PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
-            if (member->type == T_OBJECT_EX && !(member->flags & READONLY)) at[k] = member->offset;
-        }
-        Py_DECREF(descr);
-        if (at[k] <= 0) {
+        if ((at[k] = slot_offset(type, names[k])) == 0) {
             PyErr_Format(PyExc_TypeError, "bind_accumulator: %s is not a slot", names[k]);
             return NULL;
         }
