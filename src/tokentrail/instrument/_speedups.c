@@ -403,25 +403,25 @@ static PyObject *g_settings, *g_rejecting;
  * Python `prepare` then decides, as before) */
 static int inject(PyObject *adapter, PyObject *call, PyObject *op, PyObject *options, PyObject *base_text,
                   PyObject *data) {
-    int done = 0, some = 0;
+    int done = 0;
     PyObject *ops = NULL, *v = NULL, *headers = NULL, *extra = NULL, *wanted = NULL, *body = NULL,
              *fields = NULL, *asked = NULL;
     if (g_settings == NULL || !PyDict_CheckExact(data) || !direct_call(call)) return 0;
     if ((ops = PyObject_GetAttr(adapter, s_inject_ops)) == NULL) goto error;
-    if ((some = PySequence_Contains(ops, op)) <= 0) goto decline;
+    if (PySequence_Contains(ops, op) <= 0) goto decline;
     if ((v = PyObject_GetAttr(g_settings, s_stream_usage)) == NULL) goto error;
     if (!PyUnicode_Check(v) || PyUnicode_Compare(v, s_auto) != 0) goto decline;
     Py_CLEAR(v);
     if ((v = PyObject_GetAttr(g_rejecting, s_urls)) == NULL) goto error;
-    if ((some = PySequence_Contains(v, base_text)) != 0) goto decline;
+    if (PySequence_Contains(v, base_text) != 0) goto decline;
     if ((headers = field_of(options, s_headers)) == NULL) goto error;
     if (PyDict_Check(headers)) { /* the user reads raw bytes: they must see what they asked for */
         PyObject *raw = PyDict_GetItemWithError(headers, s_raw_header);
         if (raw == NULL && PyErr_Occurred()) goto error;
-        if (raw != NULL && (some = PyObject_IsTrue(raw)) != 0) goto decline;
+        if (raw != NULL && PyObject_IsTrue(raw) != 0) goto decline;
     }
     if ((extra = field_of(options, s_extra_json)) == NULL) goto error;
-    if (PyDict_Check(extra) && (some = PyDict_Contains(extra, s_stream_options)) != 0) goto decline;
+    if (PyDict_Check(extra) && PyDict_Contains(extra, s_stream_options) != 0) goto decline;
     PyObject *given = PyDict_GetItemWithError(data, s_stream_options);
     if (given == NULL && PyErr_Occurred()) goto error;
     if (given == NULL || given == Py_None) {
