@@ -306,6 +306,103 @@ def test_the_folds_c_add_flat_adds_what_the_accumulators_own_adds() -> None:
     assert other.snapshot() == one.snapshot() and other.calls == 7
 
 
+def _fold_state(ledger: Any, scopes: tuple[Any, ...]) -> list[Any]:
+    """Everything a fold changes: each scope's accumulators (every field, costs exactly), what it keeps
+    (by identity, in order), its ``lazy`` count and set membership, and the ledger's count."""
+
+    def accs(d: dict[Any, Any]) -> dict[Any, Any]:
+        return {k: tuple(getattr(a, f) for f in type(a).__slots__) for k, a in d.items()}
+
+    return [
+        ledger.appended,
+        *[(accs(s.models), accs(s.tools), list(map(id, s._events)), s.lazy, s in ledger._lazy)
+          for s in (ledger.session, *scopes)],
+    ]  # fmt: skip
+
+
+def _batch(scopes: tuple[Any, ...], start: int, **kw: Any) -> list[Any]:
+    return [(_record(n, **kw), scopes) for n in range(start, start + 25)]
+
+
+@pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
+def test_the_c_fold_of_the_usual_batch_changes_what_the_python_fold_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tokentrail.ledger.aggregates import Aggregates
+    from tokentrail.ledger.ledger import Ledger
+
+    big = (123_457, 9_871, 133_328, 100_003, 7, 4_321)  # costs that round: the same arithmetic or not
+    batches: list[dict[str, Any]] = [
+        {}, {"tokens": big}, {"model": "gpt-4o"}, {"tokens": (3, 1, 4, 0, 0, 0)},
+    ]  # fmt: skip
+    states, in_c = [], []
+
+    def counted(ledger: Any, items: list[Any]) -> bool:
+        folded: bool = _columns.COLUMNS.fold_flat(ledger, items)
+        in_c.append(folded)
+        return folded
+
+    for fold in (counted, _columns.no_fold):
+        monkeypatch.setattr(_columns, "fold_flat", fold)
+        ledger = Ledger()
+        run, parent = Aggregates(None, ledger), Aggregates(None, ledger)
+        scopes = (run, parent)
+        for k, kw in enumerate(batches):
+            for pair in _batch(scopes, 100 * k, **kw):
+                ledger.pending.append(pair)
+            ledger.fold()
+        for pair in _batch(scopes, 900, model="gpt-4o-mini"):  # called inside a tool span
+            ledger.pending.append(((*pair[0][:19], "search", *pair[0][20:]), scopes))
+        ledger.fold()
+        states.append((_fold_state(ledger, scopes), run.events, run.snapshot(), parent.by_tool()))
+    (c_state, *c_read), (py_state, *py_read) = states
+    assert c_state[0] == py_state[0] == 125 and c_read == py_read and len(c_read[0]) == 125
+    assert c_read[2]["search"].calls == 25 and c_read[1].cost is not None
+    assert in_c.count(True) >= 3  # the batches after the first of each model (its rates then cached)
+    for by_c, by_py in zip(c_state[1:], py_state[1:]):
+        assert by_c[0] == by_py[0] and by_c[1] == by_py[1] and by_c[3:] == by_py[3:]
+        assert len(by_c[2]) == len(by_py[2]) == 125
+
+
+@pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
+def test_the_c_fold_declines_what_it_does_not_fold_and_changes_nothing() -> None:
+    from tokentrail.ledger.aggregates import Aggregates
+    from tokentrail.ledger.ledger import Ledger
+    from tokentrail.model import Accumulator
+    from tokentrail.pricing import PRICES
+
+    ledger = Ledger()
+    run = Aggregates(None, ledger)
+    scopes = (run,)
+    usual = _batch(scopes, 1)
+    PRICES.flat_cost("openai", "gpt-4o-mini", "gpt-4o-mini-2024", None, tt.Usage(1, 1))  # rates cached
+    before = _fold_state(ledger, scopes)
+    for odd in (
+        [*usual, (_record(40, model="gpt-4o"), scopes)],  # two groups
+        [*usual, (_record(40), (Aggregates(None, ledger),))],  # other scopes
+        _batch(scopes, 1, model="no-such-model-anywhere"),  # no rates
+        _batch((object(),), 1),  # not a scope
+        [],
+    ):
+        assert _columns.COLUMNS.fold_flat(ledger, odd) is False
+    ledger.extra = Accumulator()  # a global budget's counter: Python adds to it
+    assert _columns.COLUMNS.fold_flat(ledger, usual) is False
+    ledger.extra = None
+    assert _fold_state(ledger, scopes) == before
+    first = usual[0][0]
+    watched = [run, ledger, ledger.session, scopes, first[3], first[15], first[24], *[r for r, _ in usual]]
+    assert _columns.COLUMNS.fold_flat(ledger, usual) is True  # accumulators made, lazy counted
+    counts = [sys.getrefcount(o) for o in watched]
+    for _ in range(50):
+        assert _columns.COLUMNS.fold_flat(ledger, usual) is True
+    for _ in range(50 * len(usual)):  # what 50 folds kept, let go again
+        ledger.session._events.pop()
+        run._events.pop()
+    assert [sys.getrefcount(o) for o in watched] == counts
+    assert run.usage() == tt.Usage(10 * 25 * 51, 5 * 25 * 51, cached_input_tokens=2 * 25 * 51,
+                                   reasoning_tokens=25 * 51)  # fmt: skip
+
+
 def _slots(call: Any) -> dict[str, Any]:
     names = ("adapter", "base_url", "op", "stream", "injected", "run", "is_async", "done", "_tail")
     asked = call.asked if call.asked is None else call.asked[0]["json_data"]  # the body now sent

@@ -102,6 +102,10 @@ def _grouped(keys: list[Any], things: list[Any], pairs: list[Any]) -> dict[Any, 
     return groups
 
 
+if _fast.COLUMNS is not None:  # what fold_flat reads: the scopes' slots, the rates PRICES cached
+    _fast.COLUMNS.bind_fold(Aggregates, PRICES, NO_MODEL)
+
+
 class Ledger:
     """Process-wide store: session aggregates, the scopes an event belongs to, and the subscriber hub."""
 
@@ -114,7 +118,7 @@ class Ledger:
         self.appended = 0
         # (event or record, scopes) pairs, in the order they finished; the same deque for the ledger's
         # life: the SDK hot path appends to it directly, then folds at ``fold_at``
-        self.pending: deque[Pair] = deque()
+        self.pending: deque[Pair] = _fast.new_queue()  # a deque, or C's Queue (the same operations)
         self.fold_at = FOLD_AT
         self._lazy: weakref.WeakSet[Aggregates] = weakref.WeakSet()  # scopes keeping records
         PRICES.before_change(self.build_all)
@@ -155,6 +159,8 @@ class Ledger:
         """Add what is queued; returns the events built for batched subscribers (none are built when
         nobody wants them: records at flat rates stay records)."""
         items = _fast.drain(self.pending)  # under the lock, the only one who takes: in C, or popped
+        if not self.hub.batched_usage and _fast.fold_flat(self, items):  # the usual batch, all in C
+            return []
         kept: list[Any] = list(map(_FIRST, items))
         batched = self.hub.batched_usage
         sums = None if batched else _fast.one_group(items)  # the usual batch: one group, summed (C)
