@@ -271,6 +271,36 @@ def test_the_folds_c_sums_are_the_python_sums_or_none() -> None:
 
 
 @pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
+def test_the_queue_sums_what_the_fold_would_sum_as_calls_are_queued() -> None:
+    scopes = (object(),)
+    one = [(_record(n), scopes) for n in range(1, 40)]
+    same_name = "".join(["gpt-4o", "-mini"])  # equal, not the same object
+    cases = [one, one[:1], [*one, (_record(40, model=same_name), scopes)]]
+    cases += [
+        [*one, (_record(40, model="gpt-4o"), scopes)],  # another group
+        [*one, (_record(40), (object(),))],  # other scopes
+        [*one, (_record(40, cost=0.5), scopes)],  # a provider-reported cost
+        [*one, (_record(40, tokens=(10, "5", 15, 2, 0, 1)), scopes)],  # not an int
+        [(_record(40, model="gpt-4o"), scopes), *one],  # another group first
+        [*one, ("not a pair",)],
+    ]  # fmt: skip
+    for k, pairs in enumerate(cases):
+        queue = _columns.COLUMNS.Queue()
+        for pair in pairs:
+            queue.append(pair)
+        assert len(queue) == len(pairs) and list(queue) == pairs
+        batch = _columns.COLUMNS.drain(queue)
+        assert batch == pairs and isinstance(batch, list) and len(queue) == 0 and not queue
+        walked = _columns.COLUMNS.one_group(list(pairs))  # the walk over the records
+        assert _columns.COLUMNS.one_group(batch) == walked  # what the queue summed as they came
+        assert walked == _sums([r for r, _ in pairs]) if k < 3 else walked is None
+    queue = _columns.COLUMNS.Queue()
+    queue.append(one[0])
+    queue.clear()
+    assert len(queue) == 0 and _columns.COLUMNS.drain(queue) == []
+
+
+@pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
 def test_drain_takes_everything_queued_in_order_and_empties_the_queue() -> None:
     queue = deque(range(1000))
     assert _columns.COLUMNS.drain(queue) == list(range(1000)) and not queue
