@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import openai
 import pytest
 from support import payloads as p
@@ -336,6 +337,73 @@ def test_the_folds_c_add_flat_adds_what_the_accumulators_own_adds() -> None:
     assert other.snapshot() == one.snapshot() and other.calls == 7
 
 
+_ERROR = {"error": {"message": "bad model", "type": "invalid_request_error", "code": "nope"}}
+
+
+def _failing(request: httpx2.Request) -> httpx2.Response:
+    """A 400, a new response each time (one canned response object reused keeps a stream per request)."""
+    return httpx2.Response(400, json=_ERROR)
+
+
+def _error_and_frames(client: Any) -> tuple[Any, list[str]]:
+    try:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+    except openai.APIStatusError as exc:
+        tb, files = exc.__traceback__, []
+        while tb is not None:
+            files.append(tb.tb_frame.f_code.co_filename)
+            tb = tb.tb_next
+        return exc, files
+    raise AssertionError("no error raised")
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_the_c_request_wrapper_stands_where_the_sdks_request_was() -> None:
+    from openai._base_client import SyncAPIClient
+
+    from tokentrail.instrument import _wrap
+    from tokentrail.instrument.openai import ADAPTER
+
+    wrapper = SyncAPIClient.__dict__["request"]
+    assert type(wrapper) is _fast.REQUEST and _fast.current_call() is None
+    original = wrapper.__wrapped__
+    assert wrapper.__name__ == original.__name__ == "request" and wrapper.__doc__ == original.__doc__
+    client = openai_client(Canned(p.openai_chat(PLAIN)))
+    assert client.request.__self__ is client and client.request.__func__ is wrapper  # bound like a function
+    assert SyncAPIClient.request is wrapper
+    with tt.track_usage() as run:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+        assert len(LEDGER.pending) == 1 and run.usage.input_tokens == 12  # settled in C: queued, then folded
+        seen: list[Any] = []
+        real = _wrap.begin
+        try:  # the wrapper calls begin as the module has it now (tests and benchmarks replace it)
+            _wrap.begin = lambda *args: seen.append(args) or None  # type: ignore[assignment]
+            client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+        finally:
+            _wrap.begin = real
+        assert [(args[0], args[1], args[3], args[4]) for args in seen] == [(ADAPTER, client, False, False)]
+    assert run.calls == 1  # the call begin declined was sent untouched and not recorded
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_a_failure_through_the_c_wrapper_is_the_sdks_own_exception_with_its_own_traceback() -> None:
+    from openai._base_client import SyncAPIClient
+
+    def failing() -> Any:
+        return openai_client(_failing)  # type: ignore[arg-type]
+
+    ti.uninstrument()
+    bare, bare_files = _error_and_frames(failing())
+    ti.instrument()
+    assert type(SyncAPIClient.__dict__["request"]) is _fast.REQUEST
+    with tt.track_usage() as run:
+        ours, files = _error_and_frames(failing())
+    assert (type(ours), str(ours), ours.status_code, ours.body) == (type(bare), str(bare), 400, bare.body)
+    assert files == bare_files  # the C wrapper adds no frame to what the user sees
+    (event,) = run.events
+    assert (event.status, event.error_type, event.usage_source) == ("error", "BadRequestError", "none")
+
+
 def _fold_state(ledger: Any, scopes: tuple[Any, ...]) -> list[Any]:
     """Everything a fold changes: each scope's accumulators (every field, costs exactly), what it keeps
     (by identity, in order), its ``lazy`` count and set membership, and the ledger's count."""
@@ -504,7 +572,8 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
     from tokentrail.instrument.openai import ADAPTER, _completion_fields
 
     speedups = _fast.SPEEDUPS
-    client = openai_client(Canned(p.openai_chat(PLAIN)))
+    handler = Canned(p.openai_chat(PLAIN))
+    client = openai_client(handler)
     client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the base URL
     results = [ChatCompletion.model_validate(p.openai_chat(usage)) for usage in (
         PLAIN, p.REASONING_USAGE, p.OPENROUTER_USAGE)] + [
@@ -515,11 +584,18 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
     chunks = [ChatCompletionChunk.model_validate(c) for c in p.openai_chunks(["a", "b"], PLAIN)]
     odd = object()  # not an SDK chunk: the generic path
     stream = object()  # what the proxy forwards to (not touched here)
+    failing = openai_client(_failing)  # type: ignore[arg-type]
+    from openai._base_client import SyncAPIClient
+
+    request = SyncAPIClient.__dict__["request"]
     watched = [None, True, False, odd, stream, options, client, *results, *chunks, results[0].usage,
-               results[0].model]  # fmt: skip
+               results[0].model, failing, request, ADAPTER]  # fmt: skip
 
     def rounds() -> None:
         for _ in range(200):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # the C Request, then settle
+            with pytest.raises(openai.BadRequestError):  # the C Request's failure path
+                failing.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
             for result in results:
                 call = _call.begin(ADAPTER, client, options, False, False)
                 speedups.settle(call, result)
@@ -537,6 +613,8 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
             proxy = speedups.Proxy(stream, iter([odd]), call, False, speedups.settle)
             assert list(proxy) == [odd] and call.done  # the generic relay, unwatched
             LEDGER.pending.clear()  # never folded: nothing kept between the two counts
+            handler.requests.clear()
+            tt.tracker().reset()  # the failed calls' events (kept: they were counted at once)
 
     _completion_fields(_call.begin(ADAPTER, client, options, True, False), chunks[-1])  # learns its layout
     rounds()  # caches filled (shapes, kinds, endpoints)

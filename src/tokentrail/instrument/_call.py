@@ -126,6 +126,15 @@ class Call(CallHandle):
             kind = _KINDS.get(type(result))
             if kind == FAST and _fast.settle(self, result):  # read and queued in C
                 return result
+        except Exception:
+            warn_once("result accounting")
+            return result
+        return self.read_result(result, kind)
+
+    def read_result(self, result: Any, kind: int | None) -> Any:
+        """``succeeded`` past the C hot path (``kind``: the result type's, if known); the C request
+        wrapper calls it where C did not settle the call."""
+        try:
             adapter = self.adapter
             if kind is None:
                 kind = _kind_of(adapter, result)

@@ -26,6 +26,14 @@ if SPEEDUPS is not None:
     SPEEDUPS.bind(_ledger, _ledger.hub, _ledger.pending, _SHAPES, time.time)
 settle = _python if SPEEDUPS is None else SPEEDUPS.settle
 PROXY: Any = None if SPEEDUPS is None else SPEEDUPS.Proxy
+REQUEST: Any = None if SPEEDUPS is None else SPEEDUPS.Request  # the sync request wrapper (``_wrap``)
+
+
+def _no_call() -> Any:
+    return None
+
+
+current_call = _no_call if SPEEDUPS is None else SPEEDUPS.current_call  # the sync call a Request sends
 
 
 def read_models_directly(chunk_types: tuple[type, ...]) -> None:

@@ -15,3 +15,12 @@ def warn_once(where: str) -> None:
         log.warning(
             "tokentrail: instrumentation error in %s (the call itself is unaffected)", where, exc_info=True
         )
+
+
+def warn_exception(where: str, exc: BaseException) -> None:
+    """``warn_once`` for an exception C code caught (none is being handled in Python)."""
+    if where not in _warned:
+        _warned.add(where)
+        log.warning(
+            "tokentrail: instrumentation error in %s (the call itself is unaffected)", where, exc_info=exc
+        )

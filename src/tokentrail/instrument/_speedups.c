@@ -962,11 +962,298 @@ static PyObject *bind_models(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+
+/* -- Request: the SDK's sync `request`, wrapped in C ----------------------------------------------------
+ * `_wrap.sync_request`'s `request` for the usual call (three positional arguments, `stream` and
+ * `stream_cls` by keyword): begin, send (with `prepare` where the C begin did not ask a stream for usage,
+ * and the resend where the endpoint refused it), then a usual result read in C; a failure, a stream, a
+ * raw or an unusual result go to the Call's Python methods, and any other signature to the Python
+ * wrapper (`fallback`). It leaves no Python frame, so a retry finds its call in `current_call()`.
+ * `_wrap.begin` and `_fast.settle` are looked up as the Python wrapper would (tests replace them). */
+#if defined(_MSC_VER)
+#define THREAD_LOCAL __declspec(thread)
+#else
+#define THREAD_LOCAL _Thread_local
+#endif
+static THREAD_LOCAL PyObject *t_current; /* the sync call this thread is sending: a strong reference */
+
+/* bound by `bind_request()` */
+static PyObject *g_wrap_globals, *g_fast_globals, *g_kinds, *g_fast_kind, *g_warn_exception;
+static PyObject *g_begin_fn; /* this module's begin */
+static PyObject *s_begin, *s_settle, *s_stream_cls, *s_prepare, *s_refused, *s_failed, *s_read_result,
+    *s_result_accounting;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *adapter, *original, *fallback, *dict;
+    vectorcallfunc vectorcall;
+} Request;
+
+static int is_name(PyObject *name, PyObject *want) {
+    return name == want || (PyUnicode_CheckExact(name) && PyUnicode_Compare(name, want) == 0);
+}
+
+/* `original(client, cast_to, sent, **the caller's keywords)`, with `call` this thread's current call */
+static PyObject *send_request(Request *self, PyObject *const *args, PyObject *kwnames, PyObject *sent, PyObject *call) {
+    PyObject *stack[5] = {args[0], args[1], sent, NULL, NULL};
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) stack[3 + k] = args[3 + k];
+    PyObject *previous = t_current;
+    t_current = Py_NewRef(call);
+    PyObject *result = PyObject_Vectorcall(self->original, stack, 3, kwnames);
+    PyObject *mine = t_current;
+    t_current = previous;
+    Py_XDECREF(mine); /* the caller holds `call` still */
+    return result;
+}
+
+/* `_wrap.begin(adapter, client, options, stream, False)`: this module's begin, unless replaced */
+static PyObject *begin_now(PyObject *const *bargs) {
+    PyObject *fn = PyDict_GetItemWithError(g_wrap_globals, s_begin);
+    if (fn == NULL) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "tokentrail: _wrap.begin is gone");
+        return NULL;
+    }
+    if (fn == g_begin_fn) return begin(NULL, bargs, 5);
+    return PyObject_Vectorcall(fn, bargs, 5, NULL);
+}
+
+/* `_fast.settle(call, result)`: 1 settled, 0 not, -1 raised */
+static int settle_now(PyObject *call, PyObject *result) {
+    PyObject *fn = PyDict_GetItemWithError(g_fast_globals, s_settle);
+    if (fn == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (fn == g_settle_fn) return settle_call(call, result, NULL);
+    PyObject *args[2] = {call, result};
+    PyObject *r = PyObject_Vectorcall(fn, args, 2, NULL);
+    if (r == NULL) return -1;
+    int yes = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return yes;
+}
+
+/* `Call.succeeded(result)`: the usual result read in C, anything else by `read_result`; `result` is
+ * taken. An Exception in the accounting is logged once and the result returned, as in Python. */
+static PyObject *succeeded(PyObject *call, PyObject *result) {
+    PyObject *kind = PyDict_GetItemWithError(g_kinds, (PyObject *)Py_TYPE(result)); /* borrowed */
+    if (kind == NULL && PyErr_Occurred()) goto raised;
+    if (kind == g_fast_kind) {
+        int settled = settle_now(call, result);
+        if (settled > 0) return result;
+        if (settled < 0) goto raised;
+    }
+    PyObject *r = PyObject_CallMethodObjArgs(call, s_read_result, result, kind ? kind : Py_None, NULL);
+    Py_DECREF(result);
+    return r;
+raised:
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) { /* not caught in Python either */
+        Py_DECREF(result);
+        return NULL;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *r2 = PyObject_CallFunctionObjArgs(g_warn_exception, s_result_accounting, value, NULL);
+    if (r2 == NULL) PyErr_Clear();
+    Py_XDECREF(r2), Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+    return result;
+}
+
+/* the exception raised: `call.failed(exc)`, then the same exception raised again (NULL) */
+static PyObject *failed(PyObject *call) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value == NULL) {
+        PyErr_Restore(type, value, tb);
+        return NULL;
+    }
+    if (tb != NULL) PyException_SetTraceback(value, tb);
+    PyObject *r = PyObject_CallMethodOneArg(call, s_failed, value);
+    if (r == NULL) { /* failed() itself raised (it catches Exception): that propagates, as in Python */
+        PyObject *t2, *v2, *tb2;
+        PyErr_Fetch(&t2, &v2, &tb2);
+        PyErr_NormalizeException(&t2, &v2, &tb2);
+        if (v2 != NULL) PyException_SetContext(v2, Py_NewRef(value));
+        Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+        PyErr_Restore(t2, v2, tb2);
+        return NULL;
+    }
+    Py_DECREF(r);
+    PyErr_Restore(type, value, tb);
+    return NULL;
+}
+
+static PyObject *request_call(Request *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *stream = Py_False;
+    int usual = nargs == 3 && g_wrap_globals != NULL;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; usual && k < nkw; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        if (is_name(name, s_stream))
+            stream = args[nargs + k];
+        else if (!is_name(name, s_stream_cls))
+            usual = 0;
+    }
+    if (!usual) return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+    PyObject *options = args[2];
+    PyObject *bargs[5] = {self->adapter, args[0], options, stream, Py_False};
+    PyObject *call = begin_now(bargs);
+    if (call == NULL) return NULL; /* a budget exceeded: raised before anything is sent */
+    if (call == Py_None) {
+        Py_DECREF(call);
+        return PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+    }
+    PyObject *sent = Py_NewRef(options), *result = NULL;
+    int streamed = PyObject_IsTrue(stream);
+    if (streamed < 0) goto refused_or_failed;
+    if (streamed) { /* (the C begin may have asked the stream for usage already: `injected`) */
+        PyObject *injected = call_get(call, C_INJECTED, s_injected);
+        int asked = injected == NULL ? -1 : PyObject_IsTrue(injected);
+        Py_XDECREF(injected);
+        if (asked < 0) goto refused_or_failed;
+        if (!asked) {
+            PyObject *prepared = PyObject_CallMethodObjArgs(self->adapter, s_prepare, call, options, NULL);
+            if (prepared == NULL) goto refused_or_failed;
+            Py_SETREF(sent, prepared);
+        }
+    }
+    if ((result = send_request(self, args, kwnames, sent, call)) != NULL) goto sent_ok;
+refused_or_failed: {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL) PyException_SetTraceback(value, tb);
+    PyObject *r = value ? PyObject_CallMethodOneArg(call, s_refused, value) : NULL;
+    int resend = r == NULL ? -1 : PyObject_IsTrue(r);
+    Py_XDECREF(r);
+    if (resend < 0) { /* refused() raised: that exception is the one failed() sees and the user gets */
+        PyObject *t2, *v2, *tb2;
+        PyErr_Fetch(&t2, &v2, &tb2);
+        PyErr_NormalizeException(&t2, &v2, &tb2);
+        if (v2 != NULL && value != NULL) PyException_SetContext(v2, Py_NewRef(value));
+        Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+        PyErr_Restore(t2, v2, tb2);
+        goto fail;
+    }
+    if (!resend) {
+        PyErr_Restore(type, value, tb);
+        goto fail;
+    }
+    /* the endpoint refused stream_options (remembered): send it as the user wrote it */
+    Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+    if ((result = send_request(self, args, kwnames, options, call)) != NULL) goto sent_ok;
+}
+fail:
+    failed(call);
+    Py_DECREF(sent);
+    Py_DECREF(call);
+    return NULL;
+sent_ok:
+    Py_DECREF(sent);
+    result = succeeded(call, result);
+    Py_DECREF(call);
+    return result;
+}
+
+static PyObject *request_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *adapter, *original, *fallback;
+    if (!PyArg_ParseTuple(args, "OOO:Request", &adapter, &original, &fallback)) return NULL;
+    Request *self = (Request *)type->tp_alloc(type, 0);
+    if (self == NULL) return NULL;
+    self->adapter = Py_NewRef(adapter);
+    self->original = Py_NewRef(original);
+    self->fallback = Py_NewRef(fallback);
+    self->vectorcall = (vectorcallfunc)request_call;
+    return (PyObject *)self;
+}
+
+/* as a function: bound to an instance, itself on the class */
+static PyObject *request_get(PyObject *self, PyObject *obj, PyObject *type) {
+    if (obj == NULL || obj == Py_None) return Py_NewRef(self);
+    return PyMethod_New(self, obj);
+}
+
+static int request_traverse(Request *self, visitproc visit, void *arg) {
+    Py_VISIT(self->adapter);
+    Py_VISIT(self->original);
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->dict);
+    return 0;
+}
+
+static int request_clear(Request *self) {
+    Py_CLEAR(self->adapter);
+    Py_CLEAR(self->original);
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->dict);
+    return 0;
+}
+
+static void request_dealloc(Request *self) {
+    PyObject_GC_UnTrack(self);
+    request_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *request_repr(Request *self) { return PyUnicode_FromFormat("<tokentrail request %R>", self->original); }
+
+static PyMemberDef request_members[] = {
+    {"__wrapped_original__", T_OBJECT, offsetof(Request, original), READONLY, "the SDK's request"},
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(Request, vectorcall), READONLY},
+    {"__dictoffset__", T_PYSSIZET, offsetof(Request, dict), READONLY},
+    {NULL},
+};
+
+static PyGetSetDef request_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL},
+};
+
+static PyTypeObject RequestType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tokentrail.instrument._speedups.Request",
+    .tp_basicsize = sizeof(Request),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "Request(adapter, original, fallback): the SDK's sync request, recorded (see _wrap.sync_request).",
+    .tp_new = request_new,
+    .tp_dealloc = (destructor)request_dealloc,
+    .tp_traverse = (traverseproc)request_traverse,
+    .tp_clear = (inquiry)request_clear,
+    .tp_call = PyVectorcall_Call,
+    .tp_vectorcall_offset = offsetof(Request, vectorcall),
+    .tp_descr_get = request_get,
+    .tp_dictoffset = offsetof(Request, dict),
+    .tp_repr = (reprfunc)request_repr,
+    .tp_members = request_members,
+    .tp_getset = request_getset,
+};
+
+static PyObject *current_call(PyObject *module, PyObject *unused) {
+    return Py_NewRef(t_current != NULL ? t_current : Py_None);
+}
+
+static PyObject *bind_request(PyObject *module, PyObject *args) {
+    PyObject *objs[5];
+    if (!PyArg_ParseTuple(args, "O!O!O!OO:bind_request", &PyDict_Type, &objs[0], &PyDict_Type, &objs[1],
+                          &PyDict_Type, &objs[2], &objs[3], &objs[4]))
+        return NULL;
+    PyObject **slots[] = {&g_wrap_globals, &g_fast_globals, &g_kinds, &g_fast_kind, &g_warn_exception};
+    for (int k = 0; k < 5; k++) {
+        Py_INCREF(objs[k]);
+        Py_XSETREF(*slots[k], objs[k]);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *direct(PyObject *module, PyObject *unused) {
     return Py_BuildValue("(OO)", g_call_at[0] > 0 ? Py_True : Py_False, g_model_base != NULL ? Py_True : Py_False);
 }
 
 static PyMethodDef methods[] = {
+    {"bind_request", bind_request, METH_VARARGS,
+     "bind_request(wrap_globals, fast_globals, kinds, fast_kind, warn_exception): what Request reads."},
+    {"current_call", current_call, METH_NOARGS,
+     "current_call() -> Call | None: the sync call this thread's Request is sending (a retry's)."},
     {"bind_inject", bind_inject, METH_VARARGS,
      "bind_inject(settings, rejecting): what begin reads to ask a chat stream for usage, as prepare."},
     {"bind_streams", bind_streams, METH_VARARGS,
@@ -1058,13 +1345,23 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(s_close, "close");
     INTERN(s_enter, "__enter__");
     INTERN(s_exit, "__exit__");
+    INTERN(s_begin, "begin");
+    INTERN(s_settle, "settle");
+    INTERN(s_stream_cls, "stream_cls");
+    INTERN(s_prepare, "prepare");
+    INTERN(s_refused, "refused");
+    INTERN(s_failed, "failed");
+    INTERN(s_read_result, "read_result");
+    INTERN(s_result_accounting, "result accounting");
     if ((g_empty = PyTuple_New(0)) == NULL || (g_zero = PyLong_FromLong(0)) == NULL ||
         (g_one = PyLong_FromLong(1)) == NULL)
         return NULL;
-    if (PyType_Ready(&ProxyType) < 0) return NULL;
+    if (PyType_Ready(&ProxyType) < 0 || PyType_Ready(&RequestType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;
-    if ((g_settle_fn = PyObject_GetAttrString(m, "settle")) == NULL) {
+    if ((g_settle_fn = PyObject_GetAttrString(m, "settle")) == NULL ||
+        (g_begin_fn = PyObject_GetAttrString(m, "begin")) == NULL ||
+        PyModule_AddObjectRef(m, "Request", (PyObject *)&RequestType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from ._call import Adapter, Call, begin
+from . import _fast
+from ._call import _KINDS, FAST, Adapter, Call, begin
+from ._log import warn_exception
 from ._stream import end_helper_stream
 
 Make = Callable[[Any], Any]
@@ -22,36 +24,45 @@ Make = Callable[[Any], Any]
 
 def sync_request(adapter: Adapter) -> Make:
     def make(original: Any) -> Any:
-        def request(self: Any, cast_to: Any, options: Any, *args: Any, stream: bool = False,
-                    stream_cls: Any = None, **kwargs: Any) -> Any:  # fmt: skip
-            call = begin(adapter, self, options, stream, False)
-            if call is None:
-                return original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls, **kwargs)
-            try:  # (``call``, a local the retry sleep finds on the stack: see ``calling``)
-                try:
-                    # (the C begin may have asked a stream for usage already: ``injected``)
-                    sent = adapter.prepare(call, options) if stream and not call.injected else options
-                    if args or kwargs:  # an older SDK's extra parameters (remaining_retries)
-                        result = original(self, cast_to, sent, *args, stream=stream, stream_cls=stream_cls,
-                                          **kwargs)  # fmt: skip
-                    else:  # the usual call, forwarded without packing (*args, **kwargs cost ~0.5 µs)
-                        result = original(self, cast_to, sent, stream=stream, stream_cls=stream_cls)
-                    resend = False
-                except BaseException as exc:
-                    if not call.refused(exc):
-                        raise
-                    resend = True
-                if resend:  # the endpoint refused stream_options (remembered): send it as the user wrote it
-                    result = original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls,
-                                      **kwargs)  # fmt: skip
-            except BaseException as exc:
-                call.failed(exc)
-                raise
-            return call.succeeded(result)
-
+        request = _sync_python(adapter, original)
+        if _fast.REQUEST is not None:  # the same in C for the usual signature (this one for any other)
+            return _fast.REQUEST(adapter, original, request)
         return request
 
     return make
+
+
+def _sync_python(adapter: Adapter, original: Any) -> Any:
+    """The sync ``request`` wrapper in Python (where the C one is not built, or for another signature)."""
+
+    def request(self: Any, cast_to: Any, options: Any, *args: Any, stream: bool = False,
+                stream_cls: Any = None, **kwargs: Any) -> Any:  # fmt: skip
+        call = begin(adapter, self, options, stream, False)
+        if call is None:
+            return original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls, **kwargs)
+        try:  # (``call``, a local the retry sleep finds on the stack: see ``calling``)
+            try:
+                # (the C begin may have asked a stream for usage already: ``injected``)
+                sent = adapter.prepare(call, options) if stream and not call.injected else options
+                if args or kwargs:  # an older SDK's extra parameters (remaining_retries)
+                    result = original(self, cast_to, sent, *args, stream=stream, stream_cls=stream_cls,
+                                      **kwargs)  # fmt: skip
+                else:  # the usual call, forwarded without packing (*args, **kwargs cost ~0.5 µs)
+                    result = original(self, cast_to, sent, stream=stream, stream_cls=stream_cls)
+                resend = False
+            except BaseException as exc:
+                if not call.refused(exc):
+                    raise
+                resend = True
+            if resend:  # the endpoint refused stream_options (remembered): send it as the user wrote it
+                result = original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls,
+                                  **kwargs)  # fmt: skip
+        except BaseException as exc:
+            call.failed(exc)
+            raise
+        return call.succeeded(result)
+
+    return request
 
 
 def async_request(adapter: Adapter) -> Make:
@@ -88,7 +99,7 @@ def async_request(adapter: Adapter) -> Make:
     return make
 
 
-_REQUESTS = frozenset(make(None).__code__ for make in (sync_request(None), async_request(None)))  # type: ignore[arg-type]
+_REQUESTS = frozenset((_sync_python(None, None).__code__, async_request(None)(None).__code__))  # type: ignore[arg-type]
 
 
 def calling(frame: FrameType | None) -> Call | None:
@@ -105,10 +116,11 @@ def calling(frame: FrameType | None) -> Call | None:
 
 
 def sync_sleep(original: Any) -> Any:
-    """Between attempts: close the failed attempt's event, sleep as the SDK would, open the next one."""
+    """Between attempts: close the failed attempt's event, sleep as the SDK would, open the next one.
+    (A call sent by the C wrapper has no frame on the stack: it is this thread's ``current_call``.)"""
 
     def _sleep_for_retry(self: Any, *args: Any, **kwargs: Any) -> Any:
-        call = calling(sys._getframe(1))
+        call = _fast.current_call() or calling(sys._getframe(1))
         if call is not None:
             call.attempt_failed(self, kwargs.get("response"))
         result = original(self, *args, **kwargs)
@@ -152,3 +164,7 @@ def async_helper_close(original: Any) -> Any:
             end_helper_stream(self)
 
     return close
+
+
+if _fast.SPEEDUPS is not None:  # what the C Request reads: begin and settle as now, result kinds
+    _fast.SPEEDUPS.bind_request(globals(), vars(_fast), _KINDS, FAST, warn_exception)
