@@ -404,6 +404,25 @@ def test_a_failure_through_the_c_wrapper_is_the_sdks_own_exception_with_its_own_
     assert (event.status, event.error_type, event.usage_source) == ("error", "BadRequestError", "none")
 
 
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_c_reads_only_plain_instance_attributes_from_the_dict() -> None:
+    from tokentrail.instrument import _call
+
+    class Plain:
+        def __init__(self) -> None:
+            self.id = "a"
+
+    class Shadowed(Plain):
+        @property
+        def path(self) -> tuple[str, ...]:  # a descriptor of one of the names: never read past it
+            return ("computed",)
+
+    try:
+        assert _fast.SPEEDUPS.bind_own((Plain, Shadowed), _call.OWN_NAMES) == 1
+    finally:
+        assert _call.bind_own() == len(_call.OWN_TYPES)  # tokentrail's own: all plain
+
+
 def _fold_state(ledger: Any, scopes: tuple[Any, ...]) -> list[Any]:
     """Everything a fold changes: each scope's accumulators (every field, costs exactly), what it keeps
     (by identity, in order), its ``lazy`` count and set membership, and the ledger's count."""
@@ -623,6 +642,13 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
     rounds()
     gc.collect()
     assert [sys.getrefcount(o) for o in watched] == before
+    with tt.track_usage() as run:  # a run's id, path, scopes and budgets read from its dict
+        rounds()
+        gc.collect()
+        inside = [sys.getrefcount(o) for o in (*watched, run, run.id, run.path, run.scopes)]
+        rounds()
+        gc.collect()
+        assert [sys.getrefcount(o) for o in (*watched, run, run.id, run.path, run.scopes)] == inside
 
 
 _TEXT = p.openai_chunks(["a"], None)

@@ -12,6 +12,7 @@ from ..runs.budget import BudgetExceeded
 from ..runs.calls import CallHandle, open_call, unreadable
 from ..runs.config import SETTINGS
 from ..runs.context import _CTX, _RUN, _TOOL, current_run
+from ..runs.run import Run
 from ..runs.tracker import TRACKER
 from . import _fast
 from ._config import REJECTING
@@ -254,6 +255,17 @@ def _end_stream(
 
 _allocate = object.__new__
 begin_python = begin
+OWN_TYPES = (Run, type(TRACKER), type(TRACKER.ledger), type(TRACKER.ledger.hub))
+OWN_NAMES = ("id", "path", "scopes", "budget_states", "global_budget", "extra", "fold_at", "active",
+             "watching_usage")  # fmt: skip
+
+
+def bind_own() -> int:
+    """Let C read these names from a run's, the tracker's, the ledger's and the hub's instance dicts
+    directly (the types that define none of them as a descriptor); how many types were bound."""
+    return 0 if _fast.SPEEDUPS is None else int(_fast.SPEEDUPS.bind_own(OWN_TYPES, OWN_NAMES))
+
+
 if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, call_start ...) as above
     _fast.SPEEDUPS.bind_begin(
         begin_python, Call, ENDPOINTS, _RUN, _TOOL, _CTX, current_run, TRACKER, next_number
@@ -261,3 +273,4 @@ if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, 
     begin = _fast.SPEEDUPS.begin
     _fast.SPEEDUPS.bind_streams(_end_stream, _watcher_of)
     _fast.SPEEDUPS.bind_inject(SETTINGS, REJECTING)  # prepare's usual case, done as the call starts
+    bind_own()

@@ -81,6 +81,11 @@ static PyObject *slot_get(PyObject *obj, Py_ssize_t at, PyObject *name) {
     return Py_NewRef(v);
 }
 
+/* slot `at` of `obj` where it was found one when bound (`at` > 0), else by attribute */
+static PyObject *slot_or_attr(PyObject *obj, Py_ssize_t at, PyObject *name) {
+    return at > 0 ? slot_get(obj, at, name) : PyObject_GetAttr(obj, name);
+}
+
 /* `obj.<name>` (new reference): an SDK model's field from its dict, anything else by attribute */
 static PyObject *field_of(PyObject *obj, PyObject *name) {
     if (is_model(obj)) {
@@ -109,6 +114,53 @@ static int call_set(PyObject *call, int k, PyObject *name, PyObject *value) {
     if (!direct_call(call)) return PyObject_SetAttr(call, name, value);
     Py_XSETREF(*(PyObject **)((char *)call + g_call_at[k]), Py_NewRef(value));
     return 0;
+}
+
+
+/* tokentrail's own plain objects (a run, the tracker, the hub, the ledger: `bind_own`): an attribute read
+ * from the instance dict, without the type lookup that comes first in `getattr` (no class in that list
+ * defines any of these names as a descriptor: checked when bound). Anything else: by attribute. */
+#define OWN_TYPES 8
+static PyTypeObject *g_own[OWN_TYPES];
+
+static PyObject *own_get(PyObject *obj, PyObject *name) {
+    PyTypeObject *type = Py_TYPE(obj);
+    for (int k = 0; k < OWN_TYPES && g_own[k] != NULL; k++) {
+        if (g_own[k] != type) continue;
+        PyObject *d = PyObject_GenericGetDict(obj, NULL);
+        if (d == NULL) {
+            PyErr_Clear();
+            break;
+        }
+        PyObject *v = PyDict_GetItemWithError(d, name);
+        Py_XINCREF(v);
+        Py_DECREF(d);
+        if (v != NULL || PyErr_Occurred()) return v;
+        break; /* not set on the instance: a class attribute, by attribute */
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+static PyObject *bind_own(PyObject *module, PyObject *args) {
+    PyObject *types, *names;
+    if (!PyArg_ParseTuple(args, "O!O!:bind_own", &PyTuple_Type, &types, &PyTuple_Type, &names)) return NULL;
+    PyTypeObject *own[OWN_TYPES] = {NULL};
+    int n = 0;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(types) && n < OWN_TYPES; k++) {
+        PyObject *t = PyTuple_GET_ITEM(types, k);
+        if (!PyType_Check(t) || ((PyTypeObject *)t)->tp_dictoffset == 0) continue;
+        int plain = 1;
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names) && plain; j++) {
+            PyObject *attr = _PyType_Lookup((PyTypeObject *)t, PyTuple_GET_ITEM(names, j)); /* borrowed */
+            if (attr != NULL && Py_TYPE(attr)->tp_descr_set != NULL) plain = 0; /* a property, a slot ... */
+        }
+        if (plain) own[n++] = (PyTypeObject *)t;
+    }
+    for (int k = 0; k < OWN_TYPES; k++) {
+        Py_XINCREF(own[k]);
+        Py_XSETREF(g_own[k], own[k]);
+    }
+    return PyLong_FromLong(n);
 }
 
 /* `obj.__dict__` if it is a dict (new reference), else NULL (no error: the caller falls back) */
@@ -152,18 +204,18 @@ static int count_of(PyObject *d, PyObject *key, PyObject **out, long long *value
 /* True if `call` is counted at once (a usage subscriber, a budget, a global budget's counter): the
  * Python path builds its event; -1 on error */
 static int counted_now(PyObject *run) {
-    PyObject *v = PyObject_GetAttr(g_ledger, s_extra);
+    PyObject *v = own_get(g_ledger, s_extra);
     if (v == NULL) return -1;
     int now = v != Py_None;
     Py_DECREF(v);
     if (now) return 1;
-    v = PyObject_GetAttr(g_hub, s_watching);
+    v = own_get(g_hub, s_watching);
     if (v == NULL) return -1;
     now = PyObject_IsTrue(v);
     Py_DECREF(v);
     if (now) return now;
     if (run == Py_None) return 0;
-    v = PyObject_GetAttr(run, s_budgets);
+    v = own_get(run, s_budgets);
     if (v == NULL) return -1;
     now = PyObject_IsTrue(v);
     Py_DECREF(v);
@@ -296,7 +348,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     if (run == Py_None) {
         Py_INCREF(g_empty);
         scopes = g_empty;
-    } else if ((scopes = PyObject_GetAttr(run, s_scopes)) == NULL) {
+    } else if ((scopes = own_get(run, s_scopes)) == NULL) {
         goto out;
     }
     if ((total = PyLong_FromLongLong(vi + vo)) == NULL) goto out;
@@ -330,7 +382,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     PyObject *r = PyObject_CallOneArg(g_append, item);
     if (r == NULL) goto error;
     Py_DECREF(r);
-    PyObject *at_most = PyObject_GetAttr(g_ledger, s_fold_at);
+    PyObject *at_most = own_get(g_ledger, s_fold_at);
     if (at_most == NULL) goto error;
     Py_ssize_t limit = PyLong_AsSsize_t(at_most);
     Py_DECREF(at_most);
@@ -397,6 +449,7 @@ static int set_all(PyObject *obj, PyObject *const *names, PyObject *const *value
 
 /* bound by `bind_inject()`: the core's settings (stream_usage) and the endpoints that refused it */
 static PyObject *g_settings, *g_rejecting;
+static Py_ssize_t g_stream_usage_at, g_urls_at; /* their slots (0: by attribute) */
 
 /* `OpenAIAdapter.prepare`'s usual case, as the call starts: ask a chat/completions stream for its usage
  * (`stream_options.include_usage`), the body set in place; 1 injected, else 0 with nothing changed (the
@@ -407,12 +460,12 @@ static int inject(PyObject *adapter, PyObject *call, PyObject *op, PyObject *opt
     PyObject *ops = NULL, *v = NULL, *headers = NULL, *extra = NULL, *wanted = NULL, *body = NULL,
              *fields = NULL, *asked = NULL;
     if (g_settings == NULL || !PyDict_CheckExact(data) || !direct_call(call)) return 0;
-    if ((ops = PyObject_GetAttr(adapter, s_inject_ops)) == NULL) goto error;
+    if ((ops = own_get(adapter, s_inject_ops)) == NULL) goto error;
     if (PySequence_Contains(ops, op) <= 0) goto decline;
-    if ((v = PyObject_GetAttr(g_settings, s_stream_usage)) == NULL) goto error;
+    if ((v = slot_or_attr(g_settings, g_stream_usage_at, s_stream_usage)) == NULL) goto error;
     if (!PyUnicode_Check(v) || PyUnicode_Compare(v, s_auto) != 0) goto decline;
     Py_CLEAR(v);
-    if ((v = PyObject_GetAttr(g_rejecting, s_urls)) == NULL) goto error;
+    if ((v = slot_or_attr(g_rejecting, g_urls_at, s_urls)) == NULL) goto error;
     if (PySequence_Contains(v, base_text) != 0) goto decline;
     if ((headers = field_of(options, s_headers)) == NULL) goto error;
     if (PyDict_Check(headers)) { /* the user reads raw bytes: they must see what they asked for */
@@ -462,7 +515,11 @@ static PyObject *bind_pair(PyObject *args, const char *format, PyObject **first,
 }
 
 static PyObject *bind_inject(PyObject *module, PyObject *args) {
-    return bind_pair(args, "OO:bind_inject", &g_settings, &g_rejecting);
+    PyObject *r = bind_pair(args, "OO:bind_inject", &g_settings, &g_rejecting);
+    if (r == NULL) return NULL;
+    g_stream_usage_at = slot_offset((PyObject *)Py_TYPE(g_settings), "stream_usage");
+    g_urls_at = slot_offset((PyObject *)Py_TYPE(g_rejecting), "urls");
+    return r;
 }
 
 static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
@@ -478,7 +535,7 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     int delegate = 1;
 
     if ((url = field_of(options, s_url)) == NULL || !PyUnicode_CheckExact(url)) goto out;
-    if ((ops = PyObject_GetAttr(adapter, s_operations)) == NULL || !PyDict_CheckExact(ops)) goto out;
+    if ((ops = own_get(adapter, s_operations)) == NULL || !PyDict_CheckExact(ops)) goto out;
     found = PyDict_GetItemWithError(ops, url); /* a query, or not an LLM call: Python says */
     if (found == NULL || !PyTuple_CheckExact(found) || PyTuple_GET_SIZE(found) != 2) {
         found = NULL;
@@ -509,16 +566,16 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         if ((run = PyObject_CallNoArgs(g_current_run)) == NULL) goto out;
     }
     if (run != Py_None) {
-        if ((v = PyObject_GetAttr(run, s_budgets)) == NULL) goto out;
+        if ((v = own_get(run, s_budgets)) == NULL) goto out;
         int some = PyObject_IsTrue(v);
         Py_CLEAR(v);
         if (some != 0) goto out;
     }
-    if ((v = PyObject_GetAttr(g_tracker, s_global_budget)) == NULL) goto out;
+    if ((v = own_get(g_tracker, s_global_budget)) == NULL) goto out;
     int budget = v != Py_None;
     Py_CLEAR(v);
     if (budget) goto out;
-    if ((v = PyObject_GetAttr(g_hub, s_active)) == NULL) goto out;
+    if ((v = own_get(g_hub, s_active)) == NULL) goto out;
     int watched = PySequence_Contains(v, s_call_start);
     Py_CLEAR(v);
     if (watched != 0) goto out;
@@ -537,7 +594,7 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     if (run == Py_None) {
         tail = PyTuple_Pack(5, tool, Py_None, g_empty, ctx, g_one);
     } else {
-        if ((rid = PyObject_GetAttr(run, s_id)) == NULL || (path = PyObject_GetAttr(run, s_path)) == NULL)
+        if ((rid = own_get(run, s_id)) == NULL || (path = own_get(run, s_path)) == NULL)
             goto out;
         tail = PyTuple_Pack(5, tool, rid, path, ctx, g_one);
     }
@@ -1250,6 +1307,9 @@ static PyObject *direct(PyObject *module, PyObject *unused) {
 }
 
 static PyMethodDef methods[] = {
+    {"bind_own", bind_own, METH_VARARGS,
+     "bind_own(types, names) -> int: tokentrail's plain classes whose instances C reads these names from "
+     "directly (those that define none of them as a descriptor); how many were bound."},
     {"bind_request", bind_request, METH_VARARGS,
      "bind_request(wrap_globals, fast_globals, kinds, fast_kind, warn_exception): what Request reads."},
     {"current_call", current_call, METH_NOARGS,
