@@ -242,6 +242,27 @@ def test_a_stream_class_with_its_own_iter_is_iterated_through_it() -> None:
     assert events(run) == [("ok", None, 10)] and run.events[0].finish_reason == "stop"
 
 
+def test_a_stream_iter_replaced_after_it_was_seen_is_iterated_through_the_new_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The C watch relays ``_iterator`` only while the type's ``__iter__`` is the plain one it saw."""
+    plain = openai.Stream.__dict__["__iter__"]
+    client = openai_client(Canned(Body(sse(p.openai_chunks(["a", "b"], USAGE)))))
+    with tt.track_usage() as run:
+        assert len(list(client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True))) == 4
+        seen = []
+
+        def counting(self: Any) -> Iterator[Any]:
+            for chunk in plain(self):
+                seen.append(chunk)
+                yield chunk
+
+        monkeypatch.setattr(openai.Stream, "__iter__", counting)
+        chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True))
+    assert len(chunks) == 4 and len(seen) == 5  # the new __iter__ ran (and saw the usage chunk)
+    assert [e.usage.total_tokens for e in run.events] == [10, 10]
+
+
 def test_chunks_the_fast_path_cannot_read_take_the_generic_one() -> None:
     """Chunks without ``__pydantic_fields_set__`` (pydantic v1's) are watched one ``see`` at a time:
     the same chunks reach the user and the same fields are read as on the fast path."""

@@ -604,17 +604,21 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
     odd = object()  # not an SDK chunk: the generic path
     stream = object()  # what the proxy forwards to (not touched here)
     failing = openai_client(_failing)  # type: ignore[arg-type]
+    streamed = Canned(Body(sse(p.openai_chunks(["a", "b"], PLAIN))))
+    streaming = openai_client(streamed)
     from openai._base_client import SyncAPIClient
 
     request = SyncAPIClient.__dict__["request"]
     watched = [None, True, False, odd, stream, options, client, *results, *chunks, results[0].usage,
-               results[0].model, failing, request, ADAPTER]  # fmt: skip
+               results[0].model, failing, request, ADAPTER, streaming]  # fmt: skip
 
     def rounds() -> None:
         for _ in range(200):
             client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # the C Request, then settle
             with pytest.raises(openai.BadRequestError):  # the C Request's failure path
                 failing.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+            chunks_seen = streaming.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True)
+            assert type(chunks_seen) is speedups.Proxy and len(list(chunks_seen)) == 4  # watched in C
             for result in results:
                 call = _call.begin(ADAPTER, client, options, False, False)
                 speedups.settle(call, result)
@@ -633,6 +637,7 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
             assert list(proxy) == [odd] and call.done  # the generic relay, unwatched
             LEDGER.pending.clear()  # never folded: nothing kept between the two counts
             handler.requests.clear()
+            streamed.requests.clear()
             tt.tracker().reset()  # the failed calls' events (kept: they were counted at once)
 
     _completion_fields(_call.begin(ADAPTER, client, options, True, False), chunks[-1])  # learns its layout

@@ -1036,7 +1036,9 @@ static THREAD_LOCAL PyObject *t_current; /* the sync call this thread is sending
 
 /* bound by `bind_request()` */
 static PyObject *g_wrap_globals, *g_fast_globals, *g_kinds, *g_fast_kind, *g_warn_exception;
+static PyObject *g_stream_kind, *g_plain_streams; /* STREAM; stream type -> its plain __iter__ or None */
 static PyObject *g_begin_fn; /* this module's begin */
+static PyObject *s_iter_name, *s_iterator, *s_c_stream_ops;
 static PyObject *s_begin, *s_settle, *s_stream_cls, *s_prepare, *s_refused, *s_failed, *s_read_result,
     *s_result_accounting;
 
@@ -1088,6 +1090,36 @@ static int settle_now(PyObject *call, PyObject *result) {
     return yes;
 }
 
+/* `Call.watch(stream)` where it makes the C proxy (a sync stream of an operation in the adapter's
+ * `c_stream_ops`, of a type whose `__iter__` `_stream.source` has seen): the Proxy, made here; NULL with
+ * no error set for anything else (the Python `read_result` watches it, and learns the type) */
+static PyObject *c_watch(PyObject *call, PyObject *stream) {
+    PyObject *result = NULL, *is_async = NULL, *adapter = NULL, *ops = NULL, *op = NULL, *src = NULL,
+             *it = NULL, *hide = NULL;
+    if (g_plain_streams == NULL || !direct_call(call)) return NULL;
+    PyObject *seen = PyDict_GetItemWithError(g_plain_streams, (PyObject *)Py_TYPE(stream)); /* its __iter__ */
+    if (seen == NULL) return NULL;
+    PyObject *iter_fn = _PyType_Lookup(Py_TYPE(stream), s_iter_name); /* borrowed */
+    int plain = seen != Py_None && seen == iter_fn;
+    if (!plain && seen != Py_None) return NULL; /* its __iter__ changed since: Python decides again */
+    if ((is_async = call_get(call, C_IS_ASYNC, s_is_async)) == NULL || is_async != Py_False) goto out;
+    if ((adapter = call_get(call, C_ADAPTER, s_adapter)) == NULL || (op = call_get(call, C_OP, s_op)) == NULL ||
+        (ops = PyObject_GetAttr(adapter, s_c_stream_ops)) == NULL)
+        goto out;
+    int relayed = PySequence_Contains(ops, op);
+    if (relayed <= 0) goto out;
+    if ((src = plain ? PyObject_GetAttr(stream, s_iterator) : Py_NewRef(stream)) == NULL) goto out;
+    if ((it = PyObject_GetIter(src)) == NULL || (hide = call_get(call, C_INJECTED, s_injected)) == NULL) goto out;
+    PyObject *settle_fn = PyDict_GetItemWithError(g_fast_globals, s_settle);
+    if (settle_fn == NULL) goto out;
+    PyObject *args[5] = {stream, it, call, hide, settle_fn};
+    result = PyObject_Vectorcall((PyObject *)&ProxyType, args, 5, NULL);
+out:
+    Py_XDECREF(is_async), Py_XDECREF(adapter), Py_XDECREF(ops), Py_XDECREF(op), Py_XDECREF(src);
+    Py_XDECREF(it), Py_XDECREF(hide);
+    return result;
+}
+
 /* `Call.succeeded(result)`: the usual result read in C, anything else by `read_result`; `result` is
  * taken. An Exception in the accounting is logged once and the result returned, as in Python. */
 static PyObject *succeeded(PyObject *call, PyObject *result) {
@@ -1097,6 +1129,13 @@ static PyObject *succeeded(PyObject *call, PyObject *result) {
         int settled = settle_now(call, result);
         if (settled > 0) return result;
         if (settled < 0) goto raised;
+    } else if (kind == g_stream_kind) {
+        PyObject *proxy = c_watch(call, result);
+        if (proxy != NULL) {
+            Py_DECREF(result);
+            return proxy;
+        }
+        if (PyErr_Occurred()) goto raised;
     }
     PyObject *r = PyObject_CallMethodObjArgs(call, s_read_result, result, kind ? kind : Py_None, NULL);
     Py_DECREF(result);
@@ -1290,12 +1329,13 @@ static PyObject *current_call(PyObject *module, PyObject *unused) {
 }
 
 static PyObject *bind_request(PyObject *module, PyObject *args) {
-    PyObject *objs[5];
-    if (!PyArg_ParseTuple(args, "O!O!O!OO:bind_request", &PyDict_Type, &objs[0], &PyDict_Type, &objs[1],
-                          &PyDict_Type, &objs[2], &objs[3], &objs[4]))
+    PyObject *objs[7];
+    if (!PyArg_ParseTuple(args, "O!O!O!OOOO!:bind_request", &PyDict_Type, &objs[0], &PyDict_Type, &objs[1],
+                          &PyDict_Type, &objs[2], &objs[3], &objs[4], &objs[5], &PyDict_Type, &objs[6]))
         return NULL;
-    PyObject **slots[] = {&g_wrap_globals, &g_fast_globals, &g_kinds, &g_fast_kind, &g_warn_exception};
-    for (int k = 0; k < 5; k++) {
+    PyObject **slots[] = {&g_wrap_globals,   &g_fast_globals, &g_kinds,        &g_fast_kind,
+                          &g_warn_exception, &g_stream_kind,  &g_plain_streams};
+    for (int k = 0; k < 7; k++) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
     }
@@ -1311,7 +1351,8 @@ static PyMethodDef methods[] = {
      "bind_own(types, names) -> int: tokentrail's plain classes whose instances C reads these names from "
      "directly (those that define none of them as a descriptor); how many were bound."},
     {"bind_request", bind_request, METH_VARARGS,
-     "bind_request(wrap_globals, fast_globals, kinds, fast_kind, warn_exception): what Request reads."},
+     "bind_request(wrap_globals, fast_globals, kinds, fast_kind, warn_exception, stream_kind, plain_streams): "
+     "what Request reads."},
     {"current_call", current_call, METH_NOARGS,
      "current_call() -> Call | None: the sync call this thread's Request is sending (a retry's)."},
     {"bind_inject", bind_inject, METH_VARARGS,
@@ -1406,6 +1447,9 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(s_enter, "__enter__");
     INTERN(s_exit, "__exit__");
     INTERN(s_begin, "begin");
+    INTERN(s_iter_name, "__iter__");
+    INTERN(s_iterator, "_iterator");
+    INTERN(s_c_stream_ops, "c_stream_ops");
     INTERN(s_settle, "settle");
     INTERN(s_stream_cls, "stream_cls");
     INTERN(s_prepare, "prepare");

@@ -65,9 +65,16 @@ def learn_plain(*classes: type) -> None:
                 _PLAIN.add(fn)
 
 
+SEEN: dict[type, Any] = {}  # stream type -> its __iter__ where plain, else None (the C watch reads it)
+
+
 def source(stream: Any) -> Any:
     """What a sync relay iterates: the SDK's own generator where the stream's ``__iter__`` is plain."""
-    return stream._iterator if type(stream).__iter__ in _PLAIN else stream
+    fn = type(stream).__iter__
+    plain = fn in _PLAIN
+    if len(SEEN) < 256:
+        SEEN[type(stream)] = fn if plain else None
+    return stream._iterator if plain else stream
 
 
 def asource(stream: Any) -> Any:

@@ -15,9 +15,9 @@ from types import FrameType
 from typing import Any
 
 from . import _fast
-from ._call import _KINDS, FAST, Adapter, Call, begin
+from ._call import _KINDS, FAST, STREAM, Adapter, Call, begin
 from ._log import warn_exception
-from ._stream import end_helper_stream
+from ._stream import SEEN, end_helper_stream
 
 Make = Callable[[Any], Any]
 
@@ -167,4 +167,4 @@ def async_helper_close(original: Any) -> Any:
 
 
 if _fast.SPEEDUPS is not None:  # what the C Request reads: begin and settle as now, result kinds
-    _fast.SPEEDUPS.bind_request(globals(), vars(_fast), _KINDS, FAST, warn_exception)
+    _fast.SPEEDUPS.bind_request(globals(), vars(_fast), _KINDS, FAST, warn_exception, STREAM, SEEN)
