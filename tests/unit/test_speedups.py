@@ -482,6 +482,55 @@ def test_the_c_fold_of_the_usual_batch_changes_what_the_python_fold_changes(
 
 
 @pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
+def test_fold_now_folds_as_ledger_fold_and_always_lets_go_of_the_lock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tokentrail.ledger.aggregates import Aggregates
+    from tokentrail.ledger.ledger import Ledger
+
+    class Owner:
+        folds = 0
+
+        def fold(self) -> None:
+            self.folds += 1
+
+    owner = Owner()
+    _columns.fold_now(owner)  # not a ledger: its own fold
+    assert owner.folds == 1
+    ledger = Ledger()
+    run = Aggregates(None, ledger)
+    _columns.fold_now(ledger)  # nothing queued: nothing done
+    for pair in _batch((run,), 1):
+        ledger.pending.append(pair)
+    assert run.usage() == tt.Usage(250, 125, cached_input_tokens=50, reasoning_tokens=25)
+    assert not ledger.pending
+    for pair in _batch((run,), 100, model="no-such-model-anywhere"):  # no rates: _fold_items, in Python
+        ledger.pending.append(pair)
+
+    def broken(items: Any) -> Any:
+        raise RuntimeError("a bug in the fold")
+
+    monkeypatch.setattr(ledger, "_fold_items", broken)
+    with pytest.raises(RuntimeError, match="a bug in the fold"):
+        _columns.fold_now(ledger)
+    assert ledger._lock.acquire(blocking=False)  # released on the way out (an RLock: ours again here)
+    ledger._lock.release()
+    import threading
+
+    taken: list[bool] = []
+
+    def take() -> None:
+        taken.append(ledger._lock.acquire(blocking=False))
+        if taken[-1]:
+            ledger._lock.release()
+
+    other = threading.Thread(target=take)
+    other.start()
+    other.join()
+    assert taken == [True]  # free for another thread too
+
+
+@pytest.mark.skipif(_columns.COLUMNS is None, reason="the fold's C helpers were not built (no compiler)")
 def test_the_c_fold_declines_what_it_does_not_fold_and_changes_nothing() -> None:
     from tokentrail.ledger.aggregates import Aggregates
     from tokentrail.ledger.ledger import Ledger

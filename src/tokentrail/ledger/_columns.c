@@ -510,6 +510,78 @@ done:
     return result;
 }
 
+
+/* -- fold_now: `Ledger.fold` with no Python frame for the usual batch ----------------------------------
+ * A ledger whose queue is a Queue: nothing queued, nothing done; else under its lock the batch is taken
+ * and folded by `fold_flat` where it is usual (and nobody wants events in batches), by the ledger's
+ * `_fold_items` otherwise, whose events then go to batched subscribers outside the lock, as in `fold`.
+ * Any other owner: its own `fold()`. */
+static PyObject *s_pending, *s_lock, *s_hub, *s_batched, *s_acquire, *s_release, *s_fold_items, *s_tell,
+    *s_fold;
+
+static PyObject *fold_now(PyObject *module, PyObject *ledger) {
+    PyObject *d = PyObject_GenericGetDict(ledger, NULL);
+    if (d == NULL) {
+        PyErr_Clear();
+        return PyObject_CallMethodNoArgs(ledger, s_fold);
+    }
+    PyObject *pending = PyDict_GetItemWithError(d, s_pending), *lock = PyDict_GetItemWithError(d, s_lock);
+    PyObject *hub = PyDict_GetItemWithError(d, s_hub); /* borrowed from the dict, held below */
+    if (pending == NULL || lock == NULL || hub == NULL || !Py_IS_TYPE(pending, &QueueType)) {
+        Py_DECREF(d);
+        if (PyErr_Occurred()) return NULL;
+        return PyObject_CallMethodNoArgs(ledger, s_fold);
+    }
+    if (PyList_GET_SIZE(((Queue *)pending)->batch) == 0) {
+        Py_DECREF(d);
+        Py_RETURN_NONE;
+    }
+    Py_INCREF(pending), Py_INCREF(lock), Py_INCREF(hub);
+    Py_DECREF(d);
+    PyObject *result = NULL, *batch = NULL, *batched = NULL, *folded = NULL;
+    PyObject *r = PyObject_CallMethodNoArgs(lock, s_acquire);
+    if (r == NULL) goto out;
+    Py_DECREF(r);
+    if ((batch = queue_take((Queue *)pending)) == NULL) goto release;
+    if ((batched = PyObject_GetAttr(hub, s_batched)) == NULL) goto release;
+    int wanted = PyObject_IsTrue(batched);
+    if (wanted < 0) goto release;
+    if (!wanted) {
+        PyObject *args[2] = {ledger, batch};
+        PyObject *done = fold_flat(module, args, 2);
+        if (done == NULL) goto release;
+        int yes = done == Py_True;
+        Py_DECREF(done);
+        if (yes) {
+            result = Py_NewRef(Py_None);
+            goto release;
+        }
+    }
+    folded = PyObject_CallMethodOneArg(ledger, s_fold_items, batch);
+    if (folded != NULL) result = Py_NewRef(Py_None);
+release: {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb); /* the lock is released whatever happened */
+    PyObject *r2 = PyObject_CallMethodNoArgs(lock, s_release);
+    if (r2 == NULL) {
+        Py_XDECREF(type), Py_XDECREF(value), Py_XDECREF(tb);
+        Py_CLEAR(result);
+    } else {
+        Py_DECREF(r2);
+        PyErr_Restore(type, value, tb);
+    }
+}
+    if (result != NULL && folded != NULL && PyObject_IsTrue(folded) == 1) {
+        PyObject *told = PyObject_CallMethodOneArg(ledger, s_tell, folded);
+        if (told == NULL) Py_CLEAR(result);
+        Py_XDECREF(told);
+    }
+out:
+    Py_XDECREF(batch), Py_XDECREF(batched), Py_XDECREF(folded);
+    Py_DECREF(pending), Py_DECREF(lock), Py_DECREF(hub);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"bind_accumulator", bind_accumulator, METH_O, "bind_accumulator(Accumulator): the slots add_flat adds to."},
     {"add_flat", (PyCFunction)(void (*)(void))add_flat, METH_FASTCALL,
@@ -518,6 +590,7 @@ static PyMethodDef methods[] = {
      "bind_fold(Aggregates, prices, no_model): the scope slots and price cache fold_flat uses."},
     {"fold_flat", (PyCFunction)(void (*)(void))fold_flat, METH_FASTCALL,
      "fold_flat(ledger, items) -> bool: the usual batch folded at its cached flat rates, or False (untouched)."},
+    {"fold_now", fold_now, METH_O, "fold_now(ledger): ledger.fold(), the usual batch folded in C."},
     {"drain", drain, METH_O, "drain(queue) -> list: every queued item, the queue emptied at once."},
     {"one_group", one_group, METH_O,
      "one_group(pairs) -> (n, input, output, cached, cache write, reasoning, seconds) | None."},
@@ -527,9 +600,13 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_columns", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__columns(void) {
-    const char *names[] = {"clear", "_answered", "session", "extra", "_lazy", "appended", "add", "extend"};
-    PyObject **slots[] = {&s_clear, &s_answered, &s_session, &s_extra, &s_lazy_set, &s_appended, &s_add, &s_extend};
-    for (int k = 0; k < 8; k++)
+    const char *names[] = {"clear", "_answered", "session", "extra", "_lazy", "appended", "add", "extend",
+                           "pending", "_lock", "hub", "batched_usage", "acquire", "release", "_fold_items",
+                           "_tell_batched", "fold"};
+    PyObject **slots[] = {&s_clear,   &s_answered, &s_session, &s_extra,   &s_lazy_set,   &s_appended,
+                          &s_add,     &s_extend,   &s_pending, &s_lock,    &s_hub,        &s_batched,
+                          &s_acquire, &s_release,  &s_fold_items, &s_tell, &s_fold};
+    for (int k = 0; k < 17; k++)
         if ((*slots[k] = PyUnicode_InternFromString(names[k])) == NULL) return NULL;
     BatchType.tp_base = &PyList_Type; /* a list: its items are all the collector sees */
     BatchType.tp_traverse = PyList_Type.tp_traverse;

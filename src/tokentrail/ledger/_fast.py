@@ -24,6 +24,11 @@ def no_fold(ledger: Any, items: list[Any]) -> bool:
     return False
 
 
+def fold_owner(owner: Any) -> None:
+    """The pure-Python stand-in for ``fold_now``: the owner's own ``fold``."""
+    owner.fold()
+
+
 def no_group(pairs: list[Any]) -> tuple[Any, ...] | None:
     """The pure-Python stand-in for ``one_group``: never sums (the fold groups and sums in Python)."""
     return None
@@ -35,6 +40,7 @@ new_queue: Any = deque if COLUMNS is None else COLUMNS.Queue
 drain = drain_queue if COLUMNS is None else COLUMNS.drain
 one_group = no_group if COLUMNS is None else COLUMNS.one_group
 fold_flat = no_fold if COLUMNS is None else COLUMNS.fold_flat  # bound in ledger.py (Aggregates, prices)
+fold_now = fold_owner if COLUMNS is None else COLUMNS.fold_now  # Ledger.fold: the usual batch all in C
 add_flat: Any = Accumulator.add_flat  # (accumulator, calls, duration_ms, usage, cost)
 if COLUMNS is not None:
     COLUMNS.bind_accumulator(Accumulator)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from ..model import Accumulator, Cost, CostStatus, Totals, Usage, UsageEvent
 from ..model.usage import summed
-from ._fast import add_flat
+from ._fast import add_flat, fold_now
 
 Group = tuple[bool, "str | None", str, "str | None"]  # is a tool span, provider, model, tool
 NO_MODEL = "(no model)"
@@ -125,7 +125,8 @@ class Aggregates:
     def usage(self) -> Usage:
         """The tokens of every LLM call in this scope (``total().snapshot().usage``, without building
         the totals: a run's usage is what a loop reads after each step)."""
-        self._synced()
+        if self._owner is not None:
+            fold_now(self._owner)  # _synced(), the usual batch folded in C (Ledger.fold where not built)
         accs = tuple(self.models.values())
         if len(accs) == 1:
             a = accs[0]

@@ -142,7 +142,7 @@ class Ledger:
 
     def fold(self) -> None:
         """Bring every queued call into the totals (in the order they finished); batched subscribers
-        then get the events, outside the lock."""
+        then get the events, outside the lock. (``_fast.fold_now``: the same, the usual batch in C.)"""
         if self.pending:
             with self._lock:
                 folded = self._fold()
@@ -161,6 +161,10 @@ class Ledger:
         items = _fast.drain(self.pending)  # under the lock, the only one who takes: in C, or popped
         if not self.hub.batched_usage and _fast.fold_flat(self, items):  # the usual batch, all in C
             return []
+        return self._fold_items(items)
+
+    def _fold_items(self, items: list[Pair]) -> list[UsageEvent]:
+        """``_fold`` of the queue's ``items``, taken (under the lock) where C did not fold them."""
         kept: list[Any] = list(map(_FIRST, items))
         batched = self.hub.batched_usage
         sums = None if batched else _fast.one_group(items)  # the usual batch: one group, summed (C)
