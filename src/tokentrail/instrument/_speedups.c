@@ -86,17 +86,22 @@ static PyObject *slot_or_attr(PyObject *obj, Py_ssize_t at, PyObject *name) {
     return at > 0 ? slot_get(obj, at, name) : PyObject_GetAttr(obj, name);
 }
 
+/* `obj.__dict__[name]` (new reference), read with no attribute lookup; NULL with no error where the
+ * instance dict has no such key, NULL with an error where reading it failed */
+static PyObject *dict_item(PyObject *obj, PyObject *name) {
+    PyObject *d = PyObject_GenericGetDict(obj, NULL);
+    if (d == NULL) return NULL;
+    PyObject *v = PyDict_GetItemWithError(d, name);
+    Py_XINCREF(v);
+    Py_DECREF(d);
+    return v;
+}
+
 /* `obj.<name>` (new reference): an SDK model's field from its dict, anything else by attribute */
 static PyObject *field_of(PyObject *obj, PyObject *name) {
     if (is_model(obj)) {
-        PyObject *d = PyObject_GenericGetDict(obj, NULL);
-        if (d != NULL) {
-            PyObject *v = PyDict_GetItemWithError(d, name);
-            Py_XINCREF(v);
-            Py_DECREF(d);
-            if (v != NULL) return v;
-        }
-        if (PyErr_Occurred()) return NULL;
+        PyObject *v = dict_item(obj, name);
+        if (v != NULL || PyErr_Occurred()) return v;
     }
     return PyObject_GetAttr(obj, name); /* not a field (a property, a class attribute ...) */
 }
@@ -127,14 +132,7 @@ static PyObject *own_get(PyObject *obj, PyObject *name) {
     PyTypeObject *type = Py_TYPE(obj);
     for (int k = 0; k < OWN_TYPES && g_own[k] != NULL; k++) {
         if (g_own[k] != type) continue;
-        PyObject *d = PyObject_GenericGetDict(obj, NULL);
-        if (d == NULL) {
-            PyErr_Clear();
-            break;
-        }
-        PyObject *v = PyDict_GetItemWithError(d, name);
-        Py_XINCREF(v);
-        Py_DECREF(d);
+        PyObject *v = dict_item(obj, name);
         if (v != NULL || PyErr_Occurred()) return v;
         break; /* not set on the instance: a class attribute, by attribute */
     }

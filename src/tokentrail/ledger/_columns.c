@@ -21,6 +21,30 @@ static const Py_ssize_t TOKENS[] = {8, 9, 11, 12, 13};  /* records.TOKENS */
 #define MIN_SIZE 26
 #define LIMIT ((long long)1 << 60)
 
+/* a queued pair's record and its columns (`TOKENS`, and seconds from STARTED to ENDED) where the fold may
+ * sum it in C: a (record, scopes) pair of the flat layout with no provider-reported cost, exact ints
+ * within LIMIT and float times; else NULL (no error). What `one_group`'s walk and the Queue both read. */
+static PyObject *columns_of(PyObject *pair, long long x[5], double *seconds) {
+    if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return NULL;
+    PyObject *record = PyTuple_GET_ITEM(pair, 0);
+    if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) < MIN_SIZE) return NULL;
+    if (PyTuple_GET_ITEM(record, PROVIDER_COST) != Py_None) return NULL;
+    for (int c = 0; c < 5; c++) {
+        PyObject *v = PyTuple_GET_ITEM(record, TOKENS[c]);
+        if (!PyLong_CheckExact(v)) return NULL;
+        int overflow = 0;
+        x[c] = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (overflow || x[c] < -LIMIT || x[c] > LIMIT) {
+            PyErr_Clear();
+            return NULL;
+        }
+    }
+    PyObject *start = PyTuple_GET_ITEM(record, STARTED), *end = PyTuple_GET_ITEM(record, ENDED);
+    if (!PyFloat_CheckExact(start) || !PyFloat_CheckExact(end)) return NULL;
+    *seconds = PyFloat_AS_DOUBLE(end) - PyFloat_AS_DOUBLE(start);
+    return record;
+}
+
 /* -- Queue: the ledger's queue of finished calls, summed as they are queued ----------------------------
  * `append(pair)` adds a (record or event, scopes) pair to the current Batch, and while every pair so far
  * is of one group (`one_group`'s test) adds its columns to the batch's sums, reading the record while the
@@ -52,26 +76,13 @@ static void add_to_sums(Batch *b, PyObject *pair) {
     Py_ssize_t n = PyList_GET_SIZE(b);
     if (n > 1 && !b->one) return;
     b->one = 0;
-    if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return;
-    PyObject *record = PyTuple_GET_ITEM(pair, 0);
-    if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) < MIN_SIZE) return;
-    if (PyTuple_GET_ITEM(record, PROVIDER_COST) != Py_None) return;
     long long x[5];
-    for (int c = 0; c < 5; c++) {
-        PyObject *v = PyTuple_GET_ITEM(record, TOKENS[c]);
-        if (!PyLong_CheckExact(v)) return;
-        int overflow = 0;
-        x[c] = PyLong_AsLongLongAndOverflow(v, &overflow);
-        if (overflow || x[c] < -LIMIT || x[c] > LIMIT) {
-            PyErr_Clear();
-            return;
-        }
-    }
-    PyObject *start = PyTuple_GET_ITEM(record, STARTED), *end = PyTuple_GET_ITEM(record, ENDED);
-    if (!PyFloat_CheckExact(start) || !PyFloat_CheckExact(end)) return;
+    double seconds;
+    PyObject *record = columns_of(pair, x, &seconds);
+    if (record == NULL) return;
     if (n == 1) { /* the first pair: the group is its own */
         memcpy(b->sums, x, sizeof(x));
-        b->seconds = PyFloat_AS_DOUBLE(end) - PyFloat_AS_DOUBLE(start);
+        b->seconds = seconds;
         b->one = 1;
         return;
     }
@@ -90,7 +101,7 @@ static void add_to_sums(Batch *b, PyObject *pair) {
         b->sums[c] += x[c];
         if (b->sums[c] > LIMIT || b->sums[c] < -LIMIT) return;
     }
-    b->seconds += PyFloat_AS_DOUBLE(end) - PyFloat_AS_DOUBLE(start);
+    b->seconds += seconds;
     b->one = 1;
 }
 
@@ -200,10 +211,10 @@ static int group_sums(PyObject *pairs, long long sums[5], double *seconds, PyObj
     *seconds = 0.0;
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *pair = PyList_GET_ITEM(pairs, k);
-        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) return 0;
-        PyObject *record = PyTuple_GET_ITEM(pair, 0);
-        if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) < MIN_SIZE) return 0;
-        if (PyTuple_GET_ITEM(record, PROVIDER_COST) != Py_None) return 0;
+        long long x[5];
+        double span;
+        PyObject *record = columns_of(pair, x, &span);
+        if (record == NULL) return 0;
         if (first == NULL) {
             first = record;
             scopes = PyTuple_GET_ITEM(pair, 1);
@@ -217,20 +228,10 @@ static int group_sums(PyObject *pairs, long long sums[5], double *seconds, PyObj
             }
         }
         for (int c = 0; c < 5; c++) {
-            PyObject *v = PyTuple_GET_ITEM(record, TOKENS[c]);
-            if (!PyLong_CheckExact(v)) return 0;
-            int overflow = 0;
-            long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-            if (overflow || x < -LIMIT || x > LIMIT) {
-                PyErr_Clear();
-                return 0;
-            }
-            sums[c] += x;
+            sums[c] += x[c];
             if (sums[c] > LIMIT || sums[c] < -LIMIT) return 0;
         }
-        PyObject *start = PyTuple_GET_ITEM(record, STARTED), *end = PyTuple_GET_ITEM(record, ENDED);
-        if (!PyFloat_CheckExact(start) || !PyFloat_CheckExact(end)) return 0;
-        *seconds += PyFloat_AS_DOUBLE(end) - PyFloat_AS_DOUBLE(start);
+        *seconds += span;
     }
     *first_out = first;
     *scopes_out = scopes;
