@@ -16,7 +16,7 @@ from typing import Any
 
 from . import _fast
 from ._call import _KINDS, FAST, STREAM, Adapter, Call, begin
-from ._log import warn_exception, warn_once
+from ._log import warn_exception
 from ._stream import SEEN, end_helper_stream
 
 Make = Callable[[Any], Any]
@@ -92,13 +92,7 @@ def async_request(adapter: Adapter) -> Make:
             except BaseException as exc:
                 call.failed(exc)
                 raise
-            try:  # ``Call.succeeded``'s first step, here: the usual result read and queued in C
-                if _KINDS.get(type(result)) == FAST and _fast.settle(call, result):
-                    return result
-            except Exception:
-                warn_once("result accounting")
-                return result
-            return call.read_result(result, _KINDS.get(type(result)))
+            return call.succeeded(result)
 
         return request
 

@@ -52,9 +52,10 @@ class Aggregates:
         self.lazy = 0
 
     def _synced(self) -> None:
-        """Fold the ledger's queue first, so what is read counts every finished call."""
+        """Fold the ledger's queue first, so what is read counts every finished call (``fold_now``:
+        the ledger's ``fold``, the usual batch folded in C where built)."""
         if self._owner is not None:
-            self._owner.fold()
+            fold_now(self._owner)
 
     @property
     def events(self) -> tuple[UsageEvent, ...]:
@@ -125,8 +126,7 @@ class Aggregates:
     def usage(self) -> Usage:
         """The tokens of every LLM call in this scope (``total().snapshot().usage``, without building
         the totals: a run's usage is what a loop reads after each step)."""
-        if self._owner is not None:
-            fold_now(self._owner)  # _synced(), the usual batch folded in C (Ledger.fold where not built)
+        self._synced()
         accs = tuple(self.models.values())
         if len(accs) == 1:
             a = accs[0]
