@@ -66,7 +66,7 @@ if config.startswith("tokentrail"):
         calls._PENDING = deque(maxlen=0)  # the queue the SDK hot path appends to (Python, and C)
         if _fast.SPEEDUPS is not None:
             led = tt.tracker().ledger
-            _fast.SPEEDUPS.bind(led, led.hub, calls._PENDING, _flat._SHAPES, time.time)
+            _fast.SPEEDUPS.bind(led, led.switches, calls._PENDING, _flat._SHAPES, time.time)
 elif config == "otel-openai-v2":
     b.OTel().on()
 for _ in range(20):

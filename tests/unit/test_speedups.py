@@ -222,6 +222,78 @@ def test_the_c_path_leaves_calls_counted_at_once_to_python(monkeypatch: pytest.M
 
 
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+@pytest.mark.filterwarnings("ignore::tokentrail.BudgetWarning")
+def test_the_switches_follow_every_subscriber_and_budget_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C reads one switch where it read the tracker, the ledger and the hub: each change reaches it, and
+    taking it back lets calls end in C again."""
+    spy = Spy(_fast.SPEEDUPS.settle)
+    monkeypatch.setattr(_fast, "settle", spy)
+    client = openai_client(Canned(*[p.openai_chat(PLAIN, model="gpt-4o-mini")] * 9))
+    switches, started, seen = LEDGER.switches, [], []
+
+    def call() -> tuple[int, int]:
+        before = spy.handled
+        client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+        return spy.handled - before, len(started)
+
+    call()  # learns the result's type
+    assert (switches.quiet_start, switches.quiet_end) == (True, True) and call() == (1, 0)
+    sub = tt.on("call_start", started.append)
+    assert (switches.quiet_start, switches.quiet_end) == (False, True)
+    assert call() == (1, 1)  # started in Python (told), ended in C
+    sub.remove()
+    assert switches.quiet_start and call() == (1, 1)
+    sub = tt.on("usage", seen.append)  # each event as it happens: Python builds it
+    assert (switches.quiet_start, switches.quiet_end) == (True, False)
+    assert call() == (0, 1) and len(seen) == 1
+    sub.remove()
+    batched = tt.on("usage", seen.append, batched=True)  # content with batches: C still queues
+    assert switches.quiet_end and call() == (1, 1)
+    batched.remove()
+    tt.set_budget(tokens=10**6)  # the global budget counts every call as it ends
+    assert (switches.quiet_start, switches.quiet_end) == (False, False)
+    assert call() == (0, 1) and tt.tracker().global_budget is not None
+    tt.set_budget()
+    assert (switches.quiet_start, switches.quiet_end) == (True, True) and call() == (1, 1)
+    LEDGER.fold_at = 2  # the ledger's limit is the switches' (C folds at it)
+    assert switches.fold_at == 2
+    call()
+    assert len(LEDGER.pending) in (0, 1)
+    LEDGER.fold_at = 256
+    assert tt.tracker().usage.input_tokens == 12 * 9
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_the_c_begin_reads_the_base_url_past_the_dict_only_where_nothing_stands_in_front() -> None:
+    """``_base_url`` is read from the client's instance dict while its type defines no such name; a
+    class attribute added later (the type's version changes) is seen at once, as ``getattr`` sees it."""
+    from openai._models import FinalRequestOptions
+
+    from tokentrail.instrument import _call
+    from tokentrail.instrument.openai import ADAPTER
+
+    class Client(openai.OpenAI):
+        pass
+
+    client = Client(api_key="sk-test", base_url="http://127.0.0.1:9/v1", max_retries=0)
+    other = httpx2.URL("http://127.0.0.2:9/v1/")
+
+    def begun(begin: Any = _call.begin) -> Any:
+        options = FinalRequestOptions.construct(method="post", url="/chat/completions",
+                                                json_data={"model": "m", "messages": MSGS})  # fmt: skip
+        return begin(ADAPTER, client, options, False, False)
+
+    first = begun(_call.begin_python).base_url  # learns the endpoint: the C begin reads it from now on
+    assert first == "http://127.0.0.1:9/v1" and begun().base_url == first
+    Client._base_url = property(lambda self: other)  # type: ignore[attr-defined]
+    try:
+        assert client.base_url == other and begun().base_url == "http://127.0.0.2:9/v1"
+    finally:
+        del Client._base_url  # type: ignore[attr-defined]
+    assert begun().base_url == first
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
 def test_the_c_path_folds_at_the_ledgers_limit_and_counts_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LEDGER, "fold_at", 3)
     client = openai_client(Canned(p.openai_chat(PLAIN, model="gpt-4o-mini")))
@@ -410,11 +482,11 @@ def test_c_reads_only_plain_instance_attributes_from_the_dict() -> None:
 
     class Plain:
         def __init__(self) -> None:
-            self.id = "a"
+            self.call_view = ("a", ("a",), (), False)
 
     class Shadowed(Plain):
         @property
-        def path(self) -> tuple[str, ...]:  # a descriptor of one of the names: never read past it
+        def call_view(self) -> tuple[Any, ...]:  # a descriptor of one of the names: never read past it
             return ("computed",)
 
     try:

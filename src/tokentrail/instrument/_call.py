@@ -13,7 +13,6 @@ from ..runs.calls import CallHandle, open_call, unreadable
 from ..runs.config import SETTINGS
 from ..runs.context import _CTX, _RUN, _TOOL, current_run
 from ..runs.run import Run
-from ..runs.tracker import TRACKER
 from . import _fast
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
@@ -255,9 +254,8 @@ def _end_stream(
 
 _allocate = object.__new__
 begin_python = begin
-OWN_TYPES = (Run, type(TRACKER), type(TRACKER.ledger), type(TRACKER.ledger.hub))
-OWN_NAMES = ("id", "path", "scopes", "budget_states", "global_budget", "extra", "fold_at", "active",
-             "watching_usage")  # fmt: skip
+OWN_TYPES = (Run,)
+OWN_NAMES = ("call_view",)  # what a call reads from its run (the ledger's switches are read by slot)
 
 
 def bind_own() -> int:
@@ -267,9 +265,7 @@ def bind_own() -> int:
 
 
 if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, call_start ...) as above
-    _fast.SPEEDUPS.bind_begin(
-        begin_python, Call, ENDPOINTS, _RUN, _TOOL, _CTX, current_run, TRACKER, next_number
-    )
+    _fast.SPEEDUPS.bind_begin(begin_python, Call, ENDPOINTS, _RUN, _TOOL, _CTX, current_run, next_number)
     begin = _fast.SPEEDUPS.begin
     _fast.SPEEDUPS.bind_streams(_end_stream, _watcher_of)
     _fast.SPEEDUPS.bind_inject(SETTINGS, REJECTING)  # prepare's usual case, done as the call starts

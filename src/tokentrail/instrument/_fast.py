@@ -23,7 +23,7 @@ def _python(call: Any, result: Any, finish_reason: Any = None) -> bool:
 SPEEDUPS = load("tokentrail.instrument._speedups")
 if SPEEDUPS is not None:
     _ledger = TRACKER.ledger  # one for the process, its queue one deque for its life
-    SPEEDUPS.bind(_ledger, _ledger.hub, _ledger.pending, _SHAPES, time.time)
+    SPEEDUPS.bind(_ledger, _ledger.switches, _ledger.pending, _SHAPES, time.time)
 settle = _python if SPEEDUPS is None else SPEEDUPS.settle
 PROXY: Any = None if SPEEDUPS is None else SPEEDUPS.Proxy
 REQUEST: Any = None if SPEEDUPS is None else SPEEDUPS.Request  # the sync request wrapper (``_wrap``)

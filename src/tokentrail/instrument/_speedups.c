@@ -26,20 +26,21 @@
 
 /* bound once by `bind_begin()`: the Python begin, the Call type and what open_call reads */
 static PyObject *g_begin_py, *g_call_type, *g_endpoints, *g_run_var, *g_tool_var, *g_ctx_var, *g_current_run,
-    *g_tracker, *g_next_number, *g_stream_method, *g_generate_method, *g_one;
+    *g_next_number, *g_stream_method, *g_generate_method, *g_one;
 
-/* bound once by `bind()`: the ledger's queue and what decides whether a call is counted at once */
-static PyObject *g_ledger, *g_hub, *g_pending, *g_append, *g_shapes, *g_time, *g_empty, *g_zero;
+/* bound once by `bind()`: the ledger's queue, and its Switches (`ledger/switches.py`: whether a call may
+ * start and end on the short path, and the queue length that folds), read by slot */
+static PyObject *g_ledger, *g_switches, *g_pending, *g_append, *g_shapes, *g_time, *g_empty, *g_zero;
+static Py_ssize_t g_quiet_start_at, g_quiet_end_at, g_fold_at_at;
 
-static PyObject *s_url, *s_operations, *s_base_url_attr, *s_json_data, *s_global_budget, *s_active,
-    *s_call_start, *s_adapter, *s_base_url, *s_op, *s_stream, *s_injected, *s_asked, *s_path;
+static PyObject *s_url, *s_operations, *s_base_url_attr, *s_json_data, *s_quiet_start, *s_quiet_end,
+    *s_call_view, *s_adapter, *s_base_url, *s_op, *s_stream, *s_injected, *s_asked;
 static PyObject *s_inject_ops, *s_stream_usage, *s_auto, *s_urls, *s_headers, *s_raw_header,
     *s_extra_json, *s_stream_options, *s_include_usage;
 static PyObject *s_last, *s_generic, *s_ok, *s_partial, *s_close, *s_enter, *s_exit;
 static PyObject *s_fields_set, *s_discard, *s_dict, *s_usage, *s_choices, *s_ptd, *s_ctd, *s_pt, *s_ct, *s_cached, *s_cache_write,
     *s_reasoning, *s_extra_attr, *s_message, *s_finish, *s_tool_calls, *s_model, *s_id, *s_tier, *s_done,
-    *s_run, *s_n, *s_head, *s_tail, *s_is_async, *s_extra, *s_watching, *s_budgets, *s_scopes, *s_fold_at,
-    *s_fold;
+    *s_run, *s_n, *s_head, *s_tail, *s_is_async, *s_fold_at, *s_fold;
 
 #define FALLBACK 0 /* not handled: nothing changed, the Python path reads the result */
 
@@ -199,25 +200,21 @@ static int count_of(PyObject *d, PyObject *key, PyObject **out, long long *value
     return 1;
 }
 
-/* True if `call` is counted at once (a usage subscriber, a budget, a global budget's counter): the
- * Python path builds its event; -1 on error */
-static int counted_now(PyObject *run) {
-    PyObject *v = own_get(g_ledger, s_extra);
+/* a Switches slot (`at`, else by attribute): 1 if it is True, 0 if False, -1 on error */
+static int switch_on(Py_ssize_t at, PyObject *name) {
+    PyObject *v = slot_or_attr(g_switches, at, name);
     if (v == NULL) return -1;
-    int now = v != Py_None;
+    int on = v == Py_True ? 1 : v == Py_False ? 0 : PyObject_IsTrue(v);
     Py_DECREF(v);
-    if (now) return 1;
-    v = own_get(g_hub, s_watching);
-    if (v == NULL) return -1;
-    now = PyObject_IsTrue(v);
-    Py_DECREF(v);
-    if (now) return now;
-    if (run == Py_None) return 0;
-    v = own_get(run, s_budgets);
-    if (v == NULL) return -1;
-    now = PyObject_IsTrue(v);
-    Py_DECREF(v);
-    return now;
+    return on;
+}
+
+/* a run's `call_view`, (id, path, scopes, budgeted) (a new reference); NULL if it has none (the caller
+ * falls back to Python, clearing any error) */
+static PyObject *run_view(PyObject *run) {
+    PyObject *view = own_get(run, s_call_view);
+    if (view != NULL && (!PyTuple_CheckExact(view) || PyTuple_GET_SIZE(view) != 4)) Py_CLEAR(view);
+    return view;
 }
 
 /* the values of an SDK model's fields dict, appended to `out` from `at`: the flat raw usage's tail */
@@ -231,20 +228,46 @@ static Py_ssize_t put_values(PyObject *out, Py_ssize_t at, PyObject *fields) {
     return at;
 }
 
+/* The last usage layout found in `g_shapes` ((usage, prompt details, completion details) types ->
+ * (shape, top getter, len)), kept beside it: entries are only ever added there, never changed, and it
+ * holds its types, so their addresses stay theirs. Saves a tuple and a dict lookup a call. */
+static PyObject *g_shape_types[3], *g_shape_known;
+
+static void forget_shape(void) {
+    for (int k = 0; k < 3; k++) Py_CLEAR(g_shape_types[k]);
+    Py_CLEAR(g_shape_known);
+}
+
+/* the layout of these types (a new reference), or NULL (no error set) where `g_shapes` has none */
+static PyObject *shape_of(PyObject *tu, PyObject *tp, PyObject *tc) {
+    if (g_shape_known != NULL && tu == g_shape_types[0] && tp == g_shape_types[1] && tc == g_shape_types[2])
+        return Py_NewRef(g_shape_known);
+    PyObject *key = PyTuple_Pack(3, tu, tp, tc);
+    if (key == NULL) return NULL;
+    PyObject *known = PyDict_GetItemWithError(g_shapes, key); /* borrowed */
+    Py_DECREF(key);
+    if (known == NULL || !PyTuple_CheckExact(known) || PyTuple_GET_SIZE(known) != 3) return NULL;
+    Py_INCREF(known);
+    forget_shape();
+    g_shape_types[0] = Py_NewRef(tu), g_shape_types[1] = Py_NewRef(tp), g_shape_types[2] = Py_NewRef(tc);
+    g_shape_known = Py_NewRef(known);
+    return known;
+}
+
 /* 1 settled (queued, or already done), 0 fall back, -1 error (only after queueing: the fold raised) */
 static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     int handled = FALLBACK;
     PyObject *run = NULL, *d = NULL, *u = NULL, *ud = NULL, *p = NULL, *c = NULL, *pd = NULL, *cd = NULL;
-    PyObject *key = NULL, *top = NULL, *choices = NULL, *finish = NULL, *model = NULL, *rid = NULL;
+    PyObject *top = NULL, *choices = NULL, *finish = NULL, *model = NULL, *rid = NULL;
     PyObject *known = NULL, *tier = NULL, *extra = NULL, *ended = NULL, *n = NULL, *head = NULL, *tail = NULL;
     PyObject *is_async = NULL, *record = NULL, *scopes = NULL, *item = NULL, *done = NULL;
-    PyObject *i = NULL, *o = NULL, *hit = NULL, *put = NULL, *think = NULL, *total = NULL;
+    PyObject *i = NULL, *o = NULL, *hit = NULL, *put = NULL, *think = NULL, *total = NULL, *view = NULL;
     long long vi, vo, vhit, vput, vthink;
 
-    run = call_get(call, C_RUN, s_run);
-    if (run == NULL) goto out;
-    int now = counted_now(run);
-    if (now != 0) goto out;
+    /* counted at once (a global budget's counter, a usage subscriber, a run budget): the Python path */
+    if (switch_on(g_quiet_end_at, s_quiet_end) != 1) goto out;
+    if ((run = call_get(call, C_RUN, s_run)) == NULL) goto out;
+    if (run != Py_None && ((view = run_view(run)) == NULL || PyTuple_GET_ITEM(view, 3) != Py_False)) goto out;
 
     /* _completion_fields: the result's usage, read and copied flat in one pass */
     if ((d = fields_of(result)) == NULL) goto out;
@@ -255,14 +278,9 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     if ((p = get(ud, s_ptd)) == NULL || (c = get(ud, s_ctd)) == NULL) goto out;
     if (p != Py_None && (pd = fields_of(p)) == NULL) goto out;
     if (c != Py_None && (cd = fields_of(c)) == NULL) goto out;
-    key = PyTuple_Pack(3, (PyObject *)Py_TYPE(u), (PyObject *)Py_TYPE(p), (PyObject *)Py_TYPE(c));
-    if (key == NULL) goto out;
-    known = PyDict_GetItemWithError(g_shapes, key); /* (shape, top getter, len) */
-    if (known == NULL || !PyTuple_CheckExact(known) || PyTuple_GET_SIZE(known) != 3) {
-        known = NULL;
+    /* (shape, top getter, len), held: Python code runs below (attribute reads) */
+    if ((known = shape_of((PyObject *)Py_TYPE(u), (PyObject *)Py_TYPE(p), (PyObject *)Py_TYPE(c))) == NULL)
         goto out;
-    }
-    Py_INCREF(known); /* held: Python code runs below (attribute reads) */
     PyObject *shape = PyTuple_GET_ITEM(known, 0), *nfields = PyTuple_GET_ITEM(known, 2);
     Py_ssize_t expected = PyLong_AsSsize_t(nfields);
     if (expected != PyDict_GET_SIZE(ud)) goto out;
@@ -343,12 +361,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     if (!PyTuple_CheckExact(head) || PyTuple_GET_SIZE(head) != 6 || !PyTuple_CheckExact(tail) ||
         PyTuple_GET_SIZE(tail) != 5)
         goto out;
-    if (run == Py_None) {
-        Py_INCREF(g_empty);
-        scopes = g_empty;
-    } else if ((scopes = own_get(run, s_scopes)) == NULL) {
-        goto out;
-    }
+    scopes = Py_NewRef(view == NULL ? g_empty : PyTuple_GET_ITEM(view, 2));
     if ((total = PyLong_FromLongLong(vi + vo)) == NULL) goto out;
     if ((ended = PyObject_CallNoArgs(g_time)) == NULL) goto out;
     Py_ssize_t ntop = PyTuple_GET_SIZE(top);
@@ -380,7 +393,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     PyObject *r = PyObject_CallOneArg(g_append, item);
     if (r == NULL) goto error;
     Py_DECREF(r);
-    PyObject *at_most = own_get(g_ledger, s_fold_at);
+    PyObject *at_most = slot_or_attr(g_switches, g_fold_at_at, s_fold_at);
     if (at_most == NULL) goto error;
     Py_ssize_t limit = PyLong_AsSsize_t(at_most);
     Py_DECREF(at_most);
@@ -396,12 +409,12 @@ error:
 out:
     if (handled == FALLBACK) PyErr_Clear();
     Py_XDECREF(run), Py_XDECREF(d), Py_XDECREF(u), Py_XDECREF(ud), Py_XDECREF(p), Py_XDECREF(c);
-    Py_XDECREF(pd), Py_XDECREF(cd), Py_XDECREF(key), Py_XDECREF(top), Py_XDECREF(choices);
+    Py_XDECREF(pd), Py_XDECREF(cd), Py_XDECREF(top), Py_XDECREF(choices);
     Py_XDECREF(finish), Py_XDECREF(model), Py_XDECREF(rid), Py_XDECREF(tier), Py_XDECREF(extra);
     Py_XDECREF(ended), Py_XDECREF(n), Py_XDECREF(head), Py_XDECREF(tail), Py_XDECREF(is_async);
     Py_XDECREF(record), Py_XDECREF(scopes), Py_XDECREF(item), Py_XDECREF(done), Py_XDECREF(i);
     Py_XDECREF(o), Py_XDECREF(hit), Py_XDECREF(put), Py_XDECREF(think), Py_XDECREF(total);
-    Py_XDECREF(known);
+    Py_XDECREF(known), Py_XDECREF(view);
     return handled;
 }
 
@@ -417,14 +430,19 @@ static PyObject *settle(PyObject *module, PyObject *const *args, Py_ssize_t narg
 }
 
 static PyObject *bind(PyObject *module, PyObject *args) {
-    PyObject *ledger, *hub, *pending, *shapes, *clock;
-    if (!PyArg_ParseTuple(args, "OOOO!O:bind", &ledger, &hub, &pending, &PyDict_Type, &shapes, &clock))
+    PyObject *ledger, *switches, *pending, *shapes, *clock;
+    if (!PyArg_ParseTuple(args, "OOOO!O:bind", &ledger, &switches, &pending, &PyDict_Type, &shapes, &clock))
         return NULL;
     PyObject *append = PyObject_GetAttrString(pending, "append");
     if (append == NULL) return NULL;
-    Py_INCREF(ledger), Py_INCREF(hub), Py_INCREF(pending), Py_INCREF(shapes), Py_INCREF(clock);
+    Py_INCREF(ledger), Py_INCREF(switches), Py_INCREF(pending), Py_INCREF(shapes), Py_INCREF(clock);
     Py_XSETREF(g_ledger, ledger);
-    Py_XSETREF(g_hub, hub);
+    Py_XSETREF(g_switches, switches);
+    PyObject *type = (PyObject *)Py_TYPE(switches);
+    g_quiet_start_at = slot_offset(type, "quiet_start");
+    g_quiet_end_at = slot_offset(type, "quiet_end");
+    g_fold_at_at = slot_offset(type, "fold_at");
+    forget_shape();
     Py_XSETREF(g_pending, pending);
     Py_XSETREF(g_append, append);
     Py_XSETREF(g_shapes, shapes);
@@ -520,6 +538,47 @@ static PyObject *bind_inject(PyObject *module, PyObject *args) {
     return r;
 }
 
+/* `client._base_url`, read from the instance dict where the client's type defines no `_base_url` (no
+ * descriptor can stand in front of the dict): skips the walk of the client's MRO that `getattr` makes
+ * when the method cache has lost that name. The last type seen is remembered with its version tag,
+ * which CPython changes whenever the type or a base is modified. */
+static PyTypeObject *g_client_type;
+static unsigned int g_client_version;
+
+static PyObject *base_url_of(PyObject *client) {
+    PyTypeObject *type = Py_TYPE(client);
+    if (type != g_client_type || type->tp_version_tag != g_client_version || g_client_version == 0) {
+        if (type->tp_dictoffset == 0 || _PyType_Lookup(type, s_base_url_attr) != NULL ||
+            !(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
+            return PyObject_GetAttr(client, s_base_url_attr);
+        Py_INCREF(type);
+        Py_XSETREF(g_client_type, type);
+        g_client_version = type->tp_version_tag;
+    }
+    PyObject *v = dict_item(client, s_base_url_attr);
+    if (v != NULL || PyErr_Occurred()) return v;
+    return PyObject_GetAttr(client, s_base_url_attr);
+}
+
+/* `g_endpoints[id(base)]`, (base, provider, text) (a new reference), or NULL (no error set) where it
+ * has not been learned; the last one found is remembered: it holds `base`, so no other object can have
+ * its address, and an endpoint's provider and text follow from the URL alone */
+static PyObject *g_last_endpoint;
+
+static PyObject *endpoint_of(PyObject *base) {
+    if (g_last_endpoint != NULL && PyTuple_GET_ITEM(g_last_endpoint, 0) == base) return Py_NewRef(g_last_endpoint);
+    PyObject *key = PyLong_FromVoidPtr(base);
+    if (key == NULL) return NULL;
+    PyObject *endpoint = PyDict_GetItemWithError(g_endpoints, key); /* borrowed */
+    Py_DECREF(key);
+    if (endpoint == NULL || !PyTuple_CheckExact(endpoint) || PyTuple_GET_SIZE(endpoint) != 3 ||
+        PyTuple_GET_ITEM(endpoint, 0) != base)
+        return NULL;
+    Py_INCREF(endpoint);
+    Py_XSETREF(g_last_endpoint, Py_NewRef(endpoint));
+    return endpoint;
+}
+
 static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (g_begin_py == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "tokentrail: _speedups.begin used before bind_begin()");
@@ -527,9 +586,9 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     }
     if (nargs != 5) return python_begin(args, nargs);
     PyObject *adapter = args[0], *client = args[1], *options = args[2], *stream = args[3], *is_async = args[4];
-    PyObject *url = NULL, *ops = NULL, *base = NULL, *key = NULL, *data = NULL, *run = NULL, *v = NULL;
+    PyObject *url = NULL, *ops = NULL, *base = NULL, *data = NULL, *run = NULL, *view = NULL;
     PyObject *call = NULL, *n = NULL, *head = NULL, *tail = NULL, *tool = NULL, *ctx = NULL, *now = NULL;
-    PyObject *rid = NULL, *path = NULL, *result = NULL, *found = NULL, *endpoint = NULL, *model = NULL;
+    PyObject *result = NULL, *found = NULL, *endpoint = NULL, *model = NULL;
     int delegate = 1;
 
     if ((url = field_of(options, s_url)) == NULL || !PyUnicode_CheckExact(url)) goto out;
@@ -540,15 +599,8 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         goto out;
     }
     Py_INCREF(found); /* held, as what follows: Python code (current_run) may run before they are used */
-    if ((base = PyObject_GetAttr(client, s_base_url_attr)) == NULL || base == Py_None) goto out;
-    if ((key = PyLong_FromVoidPtr(base)) == NULL) goto out;
-    endpoint = PyDict_GetItemWithError(g_endpoints, key); /* (it, provider, text) */
-    if (endpoint == NULL || !PyTuple_CheckExact(endpoint) || PyTuple_GET_SIZE(endpoint) != 3 ||
-        PyTuple_GET_ITEM(endpoint, 0) != base) {
-        endpoint = NULL;
-        goto out;
-    }
-    Py_INCREF(endpoint);
+    if ((base = base_url_of(client)) == NULL || base == Py_None) goto out;
+    if ((endpoint = endpoint_of(base)) == NULL) goto out;
     if ((data = field_of(options, s_json_data)) == NULL) goto out;
     model = Py_None;
     if (PyDict_CheckExact(data)) {
@@ -563,20 +615,9 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         Py_DECREF(run);
         if ((run = PyObject_CallNoArgs(g_current_run)) == NULL) goto out;
     }
-    if (run != Py_None) {
-        if ((v = own_get(run, s_budgets)) == NULL) goto out;
-        int some = PyObject_IsTrue(v);
-        Py_CLEAR(v);
-        if (some != 0) goto out;
-    }
-    if ((v = own_get(g_tracker, s_global_budget)) == NULL) goto out;
-    int budget = v != Py_None;
-    Py_CLEAR(v);
-    if (budget) goto out;
-    if ((v = own_get(g_hub, s_active)) == NULL) goto out;
-    int watched = PySequence_Contains(v, s_call_start);
-    Py_CLEAR(v);
-    if (watched != 0) goto out;
+    /* a run budget, the global budget or a call_start subscriber: Python's open_call */
+    if (run != Py_None && ((view = run_view(run)) == NULL || PyTuple_GET_ITEM(view, 3) != Py_False)) goto out;
+    if (switch_on(g_quiet_start_at, s_quiet_start) != 1) goto out;
 
     PyObject *op = PyTuple_GET_ITEM(found, 0);
     if ((call = ((PyTypeObject *)g_call_type)->tp_alloc((PyTypeObject *)g_call_type, 0)) == NULL) goto out;
@@ -589,13 +630,10 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     if (head == NULL) goto out;
     if (PyContextVar_Get(g_tool_var, Py_None, &tool) < 0 || PyContextVar_Get(g_ctx_var, Py_None, &ctx) < 0)
         goto out;
-    if (run == Py_None) {
+    if (view == NULL)
         tail = PyTuple_Pack(5, tool, Py_None, g_empty, ctx, g_one);
-    } else {
-        if ((rid = own_get(run, s_id)) == NULL || (path = own_get(run, s_path)) == NULL)
-            goto out;
-        tail = PyTuple_Pack(5, tool, rid, path, ctx, g_one);
-    }
+    else
+        tail = PyTuple_Pack(5, tool, PyTuple_GET_ITEM(view, 0), PyTuple_GET_ITEM(view, 1), ctx, g_one);
     if (tail == NULL) goto out;
     PyObject *const names[] = {s_adapter, s_base_url, s_op, s_stream, s_injected, s_asked,
                                s_n, s_run, s_is_async, s_done, s_head, s_tail};
@@ -607,29 +645,30 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
     result = call;
     call = NULL;
 out:
-    Py_XDECREF(url), Py_XDECREF(ops), Py_XDECREF(base), Py_XDECREF(key), Py_XDECREF(data);
-    Py_XDECREF(run), Py_XDECREF(v), Py_XDECREF(call), Py_XDECREF(n), Py_XDECREF(head);
-    Py_XDECREF(tail), Py_XDECREF(tool), Py_XDECREF(ctx), Py_XDECREF(now), Py_XDECREF(rid), Py_XDECREF(path);
+    Py_XDECREF(url), Py_XDECREF(ops), Py_XDECREF(base), Py_XDECREF(data), Py_XDECREF(view);
+    Py_XDECREF(run), Py_XDECREF(call), Py_XDECREF(n), Py_XDECREF(head);
+    Py_XDECREF(tail), Py_XDECREF(tool), Py_XDECREF(ctx), Py_XDECREF(now);
     Py_XDECREF(found), Py_XDECREF(endpoint), Py_XDECREF(model);
     if (delegate) return python_begin(args, nargs);
     return result;
 }
 
 static PyObject *bind_begin(PyObject *module, PyObject *args) {
-    PyObject *objs[9];
-    if (!PyArg_ParseTuple(args, "OOO!OOOOOO:bind_begin", &objs[0], &objs[1], &PyDict_Type, &objs[2], &objs[3],
-                          &objs[4], &objs[5], &objs[6], &objs[7], &objs[8]))
+    PyObject *objs[8];
+    if (!PyArg_ParseTuple(args, "OOO!OOOOO:bind_begin", &objs[0], &objs[1], &PyDict_Type, &objs[2], &objs[3],
+                          &objs[4], &objs[5], &objs[6], &objs[7]))
         return NULL;
     if (!PyType_Check(objs[1])) {
         PyErr_SetString(PyExc_TypeError, "bind_begin: the Call type");
         return NULL;
     }
     PyObject **slots[] = {&g_begin_py, &g_call_type, &g_endpoints, &g_run_var, &g_tool_var,
-                          &g_ctx_var, &g_current_run, &g_tracker, &g_next_number};
-    for (int k = 0; k < 9; k++) {
+                          &g_ctx_var, &g_current_run, &g_next_number};
+    for (int k = 0; k < 8; k++) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
     }
+    Py_CLEAR(g_last_endpoint);
     /* the Call's slots in place where each is a plain object slot, else all by attribute */
     static const char *names[C_SLOTS] = {"adapter", "base_url", "op", "stream", "injected", "asked",
                                          "_n", "run", "is_async", "done", "_head", "_tail"};
@@ -1366,12 +1405,12 @@ static PyMethodDef methods[] = {
     {"settle", (PyCFunction)(void (*)(void))settle, METH_FASTCALL,
      "settle(call, result[, finish_reason]) -> bool: queue a usual parsed OpenAI result's flat record "
      "(a stream's end: its usage chunk and its last chunk's finish reason); False: not handled."},
-    {"bind", bind, METH_VARARGS, "bind(ledger, hub, pending, shapes, clock): what settle queues into."},
+    {"bind", bind, METH_VARARGS, "bind(ledger, switches, pending, shapes, clock): what settle queues into."},
     {"begin", (PyCFunction)(void (*)(void))begin, METH_FASTCALL,
      "begin(adapter, client, options, stream, is_async) -> Call | None: as _call.begin."},
     {"bind_begin", bind_begin, METH_VARARGS,
-     "bind_begin(python_begin, Call, endpoints, run_var, tool_var, ctx_var, current_run, tracker, "
-     "next_number): what begin reads (after bind())."},
+     "bind_begin(python_begin, Call, endpoints, run_var, tool_var, ctx_var, current_run, next_number): "
+     "what begin reads (after bind())."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1404,10 +1443,9 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(s_head, "_head");
     INTERN(s_tail, "_tail");
     INTERN(s_is_async, "is_async");
-    INTERN(s_extra, "extra");
-    INTERN(s_watching, "watching_usage");
-    INTERN(s_budgets, "budget_states");
-    INTERN(s_scopes, "scopes");
+    INTERN(s_quiet_start, "quiet_start");
+    INTERN(s_quiet_end, "quiet_end");
+    INTERN(s_call_view, "call_view");
     INTERN(s_fold_at, "fold_at");
     INTERN(s_fold, "fold");
     INTERN(s_fields_set, "__pydantic_fields_set__");
@@ -1415,16 +1453,12 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(s_operations, "operations");
     INTERN(s_base_url_attr, "_base_url");
     INTERN(s_json_data, "json_data");
-    INTERN(s_global_budget, "global_budget");
-    INTERN(s_active, "active");
-    INTERN(s_call_start, "call_start");
     INTERN(s_adapter, "adapter");
     INTERN(s_base_url, "base_url");
     INTERN(s_op, "op");
     INTERN(s_stream, "stream");
     INTERN(s_injected, "injected");
     INTERN(s_asked, "asked");
-    INTERN(s_path, "path");
     INTERN(g_stream_method, "stream");
     INTERN(g_generate_method, "generate");
     INTERN(s_discard, "discard");

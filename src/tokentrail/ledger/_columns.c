@@ -601,7 +601,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_columns", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__columns(void) {
-    const char *names[] = {"clear", "_answered", "session", "extra", "_lazy", "appended", "add", "extend",
+    const char *names[] = {"clear", "_answered", "session", "_extra", "_lazy", "appended", "add", "extend",
                            "pending", "_lock", "hub", "batched_usage", "acquire", "release", "_fold_items",
                            "_tell_batched", "fold"};
     PyObject **slots[] = {&s_clear,   &s_answered, &s_session, &s_extra,   &s_lazy_set,   &s_appended,

@@ -9,6 +9,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .switches import Switches
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -116,7 +118,8 @@ class _AsyncRunner:
 class Hub:
     """Subscribers per kind; emitting iterates an immutable tuple, so no lock is held while they run."""
 
-    def __init__(self) -> None:
+    def __init__(self, switches: Switches | None = None) -> None:
+        self.switches = Switches(0) if switches is None else switches  # told when ``active`` changes
         self._subs: dict[str, tuple[Subscription, ...]] = {}
         self._lock = threading.Lock()
         self.runner = _AsyncRunner()
@@ -149,6 +152,7 @@ class Hub:
         subs = self._subs.get("usage", ())
         self.watching_usage = any(not s.batched for s in subs)
         self.batched_usage = tuple(s for s in subs if s.batched)
+        self.switches.update(starts="call_start" in self.active, each=self.watching_usage)
 
     def has(self, kind: str) -> bool:
         return kind in self.active

@@ -24,6 +24,7 @@ from . import _fast
 from .aggregates import NO_MODEL, Aggregates
 from .hub import Hub
 from .records import ENDED, GROUP_KEY, PROVIDER_COST, STARTED, TOKENS, CallRecord, built
+from .switches import Switches
 
 log = logging.getLogger("tokentrail")
 DEFAULT_MAX_EVENTS = 100_000
@@ -113,15 +114,36 @@ class Ledger:
         self._lock = threading.RLock()  # re-entrant: a warning raised while folding may read totals
         self.max_events = max_events
         self.session = Aggregates(max_events, self)
-        self.hub = Hub()
-        self.extra: Accumulator | None = None  # a global budget's own counter, when one is set
+        self.switches = Switches(
+            FOLD_AT
+        )  # what the hot path asks first: set by ``extra``, ``fold_at``, the hub
+        self.hub = Hub(self.switches)
+        self._extra: Accumulator | None = None
         self.appended = 0
         # (event or record, scopes) pairs, in the order they finished; the same deque for the ledger's
         # life: the SDK hot path appends to it directly, then folds at ``fold_at``
         self.pending: deque[Pair] = _fast.new_queue()  # a deque, or C's Queue (the same operations)
-        self.fold_at = FOLD_AT
         self._lazy: weakref.WeakSet[Aggregates] = weakref.WeakSet()  # scopes keeping records
         PRICES.before_change(self.build_all)
+
+    @property
+    def extra(self) -> Accumulator | None:
+        """A global budget's own counter, when one is set: every call is then counted as it ends."""
+        return self._extra
+
+    @extra.setter
+    def extra(self, acc: Accumulator | None) -> None:
+        self._extra = acc
+        self.switches.update(counter=acc is not None)
+
+    @property
+    def fold_at(self) -> int:
+        """Queued calls that make the caller fold the queue."""
+        return self.switches.fold_at
+
+    @fold_at.setter
+    def fold_at(self, n: int) -> None:
+        self.switches.fold_at = n
 
     def append(self, event: UsageEvent, scopes: Scopes = (), record: CallRecord | None = None) -> None:
         """Add ``event`` to the session and to each scope (its runs), then notify subscribers; where it

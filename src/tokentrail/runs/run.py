@@ -45,6 +45,13 @@ class Run:
         self.budget = budget
         own = (BudgetState(budget, self.agg.total, f"run {name!r}", run_id),) if budget else ()
         self.budget_states: tuple[BudgetState, ...] = own + (parent.budget_states if parent else ())
+        # what each call reads from its run, in one tuple (one lookup on the C hot path); all fixed here
+        self.call_view: tuple[str, tuple[str, ...], tuple[Aggregates, ...], bool] = (
+            run_id,
+            self.path,
+            self.scopes,
+            bool(self.budget_states),
+        )
         self.started_at = time.time()
         self.ended_at: float | None = None
         self.status: RunStatus = "running"
