@@ -294,6 +294,24 @@ def test_the_c_begin_reads_the_base_url_past_the_dict_only_where_nothing_stands_
 
 
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_what_c_queues_is_left_out_of_the_collectors_walks() -> None:
+    """A queued record and its pair can be in no reference cycle: C hands them to the queue untracked, so
+    no collection walks them while they wait or are kept; the run still counts the call."""
+    import gc
+
+    client = openai_client(Canned(*[p.openai_chat(PLAIN, model="gpt-4o-mini")] * 2))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the result's type
+    LEDGER.fold()
+    with tt.track_usage() as run:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+        (pair,) = list(LEDGER.pending)
+        assert type(pair[0]) is tuple and pair[1] == run.scopes
+        assert not gc.is_tracked(pair) and not gc.is_tracked(pair[0])
+        gc.collect()
+        assert run.usage == tt.Usage(12, 2) and run.events[0].usage == tt.Usage(12, 2)
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
 def test_the_c_path_folds_at_the_ledgers_limit_and_counts_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(LEDGER, "fold_at", 3)
     client = openai_client(Canned(p.openai_chat(PLAIN, model="gpt-4o-mini")))
@@ -493,6 +511,19 @@ def test_c_reads_only_plain_instance_attributes_from_the_dict() -> None:
         assert _fast.SPEEDUPS.bind_own((Plain, Shadowed), _call.OWN_NAMES) == 1
     finally:
         assert _call.bind_own() == len(_call.OWN_TYPES)  # tokentrail's own: all plain
+
+    from tokentrail.ledger import Hub, Ledger
+    from tokentrail.ledger.aggregates import NO_MODEL, Aggregates
+    from tokentrail.pricing import PRICES
+
+    class Computed(Ledger):
+        @property
+        def appended(self) -> int:  # the C fold reads the ledger's dict: a class that defines it is refused
+            return 0
+
+    with pytest.raises(TypeError, match="appended"):
+        _columns.COLUMNS.bind_fold(Aggregates, Computed, Hub, PRICES, NO_MODEL)
+    _columns.COLUMNS.bind_fold(Aggregates, Ledger, Hub, PRICES, NO_MODEL)  # as bound at import
 
 
 def _fold_state(ledger: Any, scopes: tuple[Any, ...]) -> list[Any]:

@@ -254,6 +254,31 @@ static PyObject *shape_of(PyObject *tu, PyObject *tp, PyObject *tc) {
     return known;
 }
 
+/* What the layout's top getter returns (`_flat`: the values of the usage dict's keys other than its
+ * detail models, in the dict's order), read in one walk of the dict with each key checked against the
+ * shape's; NULL (no error set) where they differ: the Python path reads it */
+static PyObject *top_values(PyObject *ud, PyObject *shape, PyObject *p, PyObject *c) {
+    Py_ssize_t ntop = PyDict_GET_SIZE(ud) - (p != Py_None) - (c != Py_None);
+    if (ntop < 0 || ntop > PyTuple_GET_SIZE(shape)) return NULL;
+    PyObject *top = PyTuple_New(ntop);
+    if (top == NULL) return NULL;
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(ud, &pos, &key, &value)) {
+        if ((value == p || value == c) && value != Py_None) continue;
+        PyObject *want = k < ntop ? PyTuple_GET_ITEM(shape, k) : NULL;
+        if (want == NULL || (key != want && (!PyUnicode_CheckExact(key) || !PyUnicode_CheckExact(want) ||
+                                             PyUnicode_Compare(key, want) != 0))) {
+            PyErr_Clear();
+            Py_DECREF(top);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(top, k++, Py_NewRef(value));
+    }
+    if (k != ntop) Py_CLEAR(top);
+    return top;
+}
+
 /* 1 settled (queued, or already done), 0 fall back, -1 error (only after queueing: the fold raised) */
 static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     int handled = FALLBACK;
@@ -284,8 +309,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     PyObject *shape = PyTuple_GET_ITEM(known, 0), *nfields = PyTuple_GET_ITEM(known, 2);
     Py_ssize_t expected = PyLong_AsSsize_t(nfields);
     if (expected != PyDict_GET_SIZE(ud)) goto out;
-    top = PyObject_CallOneArg(PyTuple_GET_ITEM(known, 1), ud);
-    if (top == NULL || !PyTuple_CheckExact(top)) goto out;
+    if ((top = top_values(ud, shape, p, c)) == NULL) goto out;
     if (!count_of(ud, s_pt, &i, &vi) || !count_of(ud, s_ct, &o, &vo)) goto out;
     if (pd == NULL) {
         Py_INCREF(g_zero), Py_INCREF(g_zero);
@@ -390,6 +414,10 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     if (call_set(call, C_DONE, s_done, Py_True) < 0) goto out;
     handled = 1;
     if ((item = PyTuple_Pack(2, record, scopes)) == NULL) goto error;
+    /* neither can be in a reference cycle (atoms, a path, a context; a record and its run scopes): the
+     * collector need not walk them while they are queued and kept (it would untrack a record later) */
+    PyObject_GC_UnTrack(record);
+    PyObject_GC_UnTrack(item);
     PyObject *r = PyObject_CallOneArg(g_append, item);
     if (r == NULL) goto error;
     Py_DECREF(r);

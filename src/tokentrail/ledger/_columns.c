@@ -349,9 +349,33 @@ static Py_ssize_t g_events_at, g_lazy_at, g_models_at, g_tools_at;
 static PyObject *g_prices, *g_no_model;
 static PyObject *s_answered, *s_session, *s_extra, *s_lazy_set, *s_appended, *s_add, *s_extend;
 
+static PyTypeObject *g_ledger_type, *g_hub_type; /* their plain attributes are read from their dicts */
+
+/* TypeError if `type` defines any of `names` (a property or a slot would stand in front of the dict) */
+static int not_defined(PyTypeObject *type, const char *const *names, int n) {
+    for (int k = 0; k < n; k++) {
+        PyObject *name = PyUnicode_InternFromString(names[k]);
+        if (name == NULL) return -1;
+        PyObject *found = _PyType_Lookup(type, name); /* borrowed */
+        Py_DECREF(name);
+        if (found != NULL) {
+            PyErr_Format(PyExc_TypeError, "bind_fold: %s.%s is defined by the class", type->tp_name, names[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *bind_fold(PyObject *module, PyObject *args) {
-    PyObject *aggregates, *prices, *no_model;
-    if (!PyArg_ParseTuple(args, "O!OU", &PyType_Type, &aggregates, &prices, &no_model)) return NULL;
+    PyObject *aggregates, *ledger_type, *hub_type, *prices, *no_model;
+    if (!PyArg_ParseTuple(args, "O!O!O!OU", &PyType_Type, &aggregates, &PyType_Type, &ledger_type, &PyType_Type,
+                          &hub_type, &prices, &no_model))
+        return NULL;
+    static const char *const plain[] = {"_extra", "session", "_lazy", "appended"}, *const book[] = {"_answered"},
+                             *const hub[] = {"batched_usage"};
+    if (not_defined((PyTypeObject *)ledger_type, plain, 4) < 0 || not_defined(Py_TYPE(prices), book, 1) < 0 ||
+        not_defined((PyTypeObject *)hub_type, hub, 1) < 0)
+        return NULL;
     Py_ssize_t at[4];
     static const char *names[4] = {"_events", "lazy", "models", "tools"};
     for (int k = 0; k < 4; k++) {
@@ -361,8 +385,10 @@ static PyObject *bind_fold(PyObject *module, PyObject *args) {
         }
     }
     g_events_at = at[0], g_lazy_at = at[1], g_models_at = at[2], g_tools_at = at[3];
-    Py_INCREF(aggregates), Py_INCREF(prices), Py_INCREF(no_model);
+    Py_INCREF(aggregates), Py_INCREF(prices), Py_INCREF(no_model), Py_INCREF(ledger_type), Py_INCREF(hub_type);
     Py_XSETREF(g_aggregates, (PyTypeObject *)aggregates);
+    Py_XSETREF(g_ledger_type, (PyTypeObject *)ledger_type);
+    Py_XSETREF(g_hub_type, (PyTypeObject *)hub_type);
     Py_XSETREF(g_prices, prices);
     Py_XSETREF(g_no_model, no_model);
     Py_RETURN_NONE;
@@ -414,6 +440,31 @@ static int absorb(PyObject *lazy_set, PyObject *scope, PyObject *model_key, PyOb
     return 0;
 }
 
+/* `obj.<name>` for the ledger's, its hub's and the price book's plain instance attributes (their classes define
+ * none of these names: checked by `bind_fold`), read from the instance dict: no walk of the type's
+ * MRO, which the method cache has usually lost by the time a fold runs. Anything else: by attribute. */
+static PyObject *plain_attr(PyObject *obj, PyObject *name) {
+    if (Py_TYPE(obj) == g_ledger_type || Py_TYPE(obj) == g_hub_type || obj == g_prices) {
+        PyObject *d = PyObject_GenericGetDict(obj, NULL);
+        if (d == NULL) return NULL;
+        PyObject *v = PyDict_GetItemWithError(d, name);
+        Py_XINCREF(v);
+        Py_DECREF(d);
+        if (v != NULL || PyErr_Occurred()) return v;
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+/* `obj.<name> = value` for the ledger's plain attributes, in its dict (as `plain_attr` reads) */
+static int plain_set(PyObject *obj, PyObject *name, PyObject *value) {
+    if (Py_TYPE(obj) != g_ledger_type) return PyObject_SetAttr(obj, name, value);
+    PyObject *d = PyObject_GenericGetDict(obj, NULL);
+    if (d == NULL) return -1;
+    int r = PyDict_SetItem(d, name, value);
+    Py_DECREF(d);
+    return r;
+}
+
 static PyObject *fold_flat(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "fold_flat(ledger, items)");
@@ -436,8 +487,8 @@ static PyObject *fold_flat(PyObject *module, PyObject *const *args, Py_ssize_t n
     Py_ssize_t n = PyList_GET_SIZE(items);
 
     /* everything checked before anything changes */
-    if ((extra = PyObject_GetAttr(ledger, s_extra)) == NULL || (session = PyObject_GetAttr(ledger, s_session)) == NULL ||
-        (lazy_set = PyObject_GetAttr(ledger, s_lazy_set)) == NULL || (cache = PyObject_GetAttr(g_prices, s_answered)) == NULL)
+    if ((extra = plain_attr(ledger, s_extra)) == NULL || (session = plain_attr(ledger, s_session)) == NULL ||
+        (lazy_set = plain_attr(ledger, s_lazy_set)) == NULL || (cache = plain_attr(g_prices, s_answered)) == NULL)
         goto done;
     if (extra != Py_None || !usual_scope(session) || !PyDict_CheckExact(cache) || !PyUnicode_CheckExact(kind) ||
         PyUnicode_CompareWithASCIIString(kind, "tool") == 0)
@@ -495,9 +546,9 @@ static PyObject *fold_flat(PyObject *module, PyObject *const *args, Py_ssize_t n
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(scopes); k++)
         if (absorb(lazy_set, PyTuple_GET_ITEM(scopes, k), model_key, tool, calls, ms, usage, cost, records) < 0)
             goto done;
-    if ((appended = PyObject_GetAttr(ledger, s_appended)) == NULL) goto done;
+    if ((appended = plain_attr(ledger, s_appended)) == NULL) goto done;
     Py_SETREF(appended, PyNumber_Add(appended, calls));
-    if (appended == NULL || PyObject_SetAttr(ledger, s_appended, appended) < 0) goto done;
+    if (appended == NULL || plain_set(ledger, s_appended, appended) < 0) goto done;
     result = Py_NewRef(Py_True);
     goto done;
 fallback_or_error:
@@ -544,7 +595,7 @@ static PyObject *fold_now(PyObject *module, PyObject *ledger) {
     if (r == NULL) goto out;
     Py_DECREF(r);
     if ((batch = queue_take((Queue *)pending)) == NULL) goto release;
-    if ((batched = PyObject_GetAttr(hub, s_batched)) == NULL) goto release;
+    if ((batched = plain_attr(hub, s_batched)) == NULL) goto release;
     int wanted = PyObject_IsTrue(batched);
     if (wanted < 0) goto release;
     if (!wanted) {
@@ -588,7 +639,8 @@ static PyMethodDef methods[] = {
     {"add_flat", (PyCFunction)(void (*)(void))add_flat, METH_FASTCALL,
      "add_flat(accumulator, calls, duration_ms, usage, cost): accumulator.add_flat(...), on its slots."},
     {"bind_fold", bind_fold, METH_VARARGS,
-     "bind_fold(Aggregates, prices, no_model): the scope slots and price cache fold_flat uses."},
+     "bind_fold(Aggregates, Ledger, Hub, prices, no_model): the scope slots, the ledger's and hub's plain "
+     "attributes and the price cache fold_flat and fold_now use."},
     {"fold_flat", (PyCFunction)(void (*)(void))fold_flat, METH_FASTCALL,
      "fold_flat(ledger, items) -> bool: the usual batch folded at its cached flat rates, or False (untouched)."},
     {"fold_now", fold_now, METH_O, "fold_now(ledger): ledger.fold(), the usual batch folded in C."},

@@ -103,10 +103,6 @@ def _grouped(keys: list[Any], things: list[Any], pairs: list[Any]) -> dict[Any, 
     return groups
 
 
-if _fast.COLUMNS is not None:  # what fold_flat reads: the scopes' slots, the rates PRICES cached
-    _fast.COLUMNS.bind_fold(Aggregates, PRICES, NO_MODEL)
-
-
 class Ledger:
     """Process-wide store: session aggregates, the scopes an event belongs to, and the subscriber hub."""
 
@@ -345,3 +341,7 @@ class Ledger:
             # runs that outlive the reset keep their records, and stay where a price change finds them
             self._lazy = weakref.WeakSet(scope for scope in self._lazy if scope is not old)
             self.appended = 0
+
+
+if _fast.COLUMNS is not None:  # what the C fold reads: scopes' slots, the ledger's and hub's, PRICES' rates
+    _fast.COLUMNS.bind_fold(Aggregates, Ledger, Hub, PRICES, NO_MODEL)
