@@ -294,6 +294,25 @@ def test_the_c_begin_reads_the_base_url_past_the_dict_only_where_nothing_stands_
 
 
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_the_c_path_stamps_a_call_with_time_times_clock() -> None:
+    """C reads the clock itself where it was bound to ``time.time``: the same clock, the same floats."""
+    import time
+
+    client = openai_client(Canned(*[p.openai_chat(PLAIN, model="gpt-4o-mini")] * 4))
+    client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # learns the result's type
+    LEDGER.fold()
+    with tt.track_usage() as run:
+        spans = []
+        for _ in range(3):
+            before = time.time()
+            client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+            spans.append((before, time.time()))
+        assert len(LEDGER.pending) == 3  # all three settled in C
+    for (before, after), event in zip(spans, run.events):
+        assert type(event.started_at) is float and before <= event.started_at <= event.ended_at <= after
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
 def test_what_c_queues_is_left_out_of_the_collectors_walks() -> None:
     """A queued record and its pair can be in no reference cycle: C hands them to the queue untracked, so
     no collection walks them while they wait or are kept; the run still counts the call."""
