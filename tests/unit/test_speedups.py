@@ -313,6 +313,35 @@ def test_the_c_path_stamps_a_call_with_time_times_clock() -> None:
 
 
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+def test_a_runs_usage_read_in_c_is_the_python_read() -> None:
+    """``usage_of`` folds the queue first, then sums every model's token columns, exactly as
+    ``Aggregates.usage``; an accumulator it cannot read in place goes to the Python method."""
+    from tokentrail.ledger.aggregates import Aggregates, read_usage
+
+    assert read_usage is _columns.COLUMNS.usage_of
+    client = openai_client(Canned(*[p.openai_chat(PLAIN, model=m) for m in ("gpt-4o-mini", "gpt-4o") * 3]))
+    with tt.track_usage() as run:
+        assert read_usage(run.agg) == Aggregates.usage(run.agg) == tt.Usage()
+        for k in range(6):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+            queued = len(LEDGER.pending)
+            c = read_usage(run.agg)  # folds what was queued
+            assert queued > 0 and len(LEDGER.pending) == 0
+            assert type(c) is tt.Usage and c == Aggregates.usage(run.agg) == tt.Usage(12 * k + 12, 2 * k + 2)
+        tt.record("claude-3-5-haiku", 10**30, 1, provider="anthropic")  # a third model; a count past 64 bits
+        assert read_usage(run.agg) == Aggregates.usage(run.agg) and run.usage.input_tokens == 72 + 10**30
+        acc = next(iter(run.agg.models.values()))
+        watched = [tt.Usage, run.agg, run.agg.models, acc, acc.input, acc.output, acc.reasoning]
+        counts = [sys.getrefcount(o) for o in watched]
+        for _ in range(100):
+            read_usage(run.agg)
+        assert [sys.getrefcount(o) for o in watched] == counts
+        acc.cached = 2.0  # not an int: the Python method reads it (and says what it says)
+        assert read_usage(run.agg) == Aggregates.usage(run.agg)
+    assert read_usage(tt.tracker().ledger.session) == Aggregates.usage(tt.tracker().ledger.session)
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
 def test_what_c_queues_is_left_out_of_the_collectors_walks() -> None:
     """A queued record and its pair can be in no reference cycle: C hands them to the queue untracked, so
     no collection walks them while they wait or are kept; the run still counts the call."""
@@ -541,8 +570,8 @@ def test_c_reads_only_plain_instance_attributes_from_the_dict() -> None:
             return 0
 
     with pytest.raises(TypeError, match="appended"):
-        _columns.COLUMNS.bind_fold(Aggregates, Computed, Hub, PRICES, NO_MODEL)
-    _columns.COLUMNS.bind_fold(Aggregates, Ledger, Hub, PRICES, NO_MODEL)  # as bound at import
+        _columns.COLUMNS.bind_fold(Aggregates, Computed, Hub, PRICES, NO_MODEL, tt.Usage)
+    _columns.COLUMNS.bind_fold(Aggregates, Ledger, Hub, PRICES, NO_MODEL, tt.Usage)  # as bound at import
 
 
 def _fold_state(ledger: Any, scopes: tuple[Any, ...]) -> list[Any]:

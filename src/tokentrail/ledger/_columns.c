@@ -345,7 +345,8 @@ static PyObject *add_flat(PyObject *module, PyObject *const *args, Py_ssize_t na
  * the session's and each run scope's accumulators, the records kept. False, having changed nothing,
  * for anything else (rates not cached yet, tiers, a global budget's counter, other types): Python folds. */
 static PyTypeObject *g_aggregates;
-static Py_ssize_t g_events_at, g_lazy_at, g_models_at, g_tools_at;
+static Py_ssize_t g_events_at, g_lazy_at, g_models_at, g_tools_at, g_owner_at;
+static PyTypeObject *g_usage_type; /* model.Usage, what `usage_of` builds */
 static PyObject *g_prices, *g_no_model;
 static PyObject *s_answered, *s_session, *s_extra, *s_lazy_set, *s_appended, *s_add, *s_extend;
 
@@ -367,24 +368,30 @@ static int not_defined(PyTypeObject *type, const char *const *names, int n) {
 }
 
 static PyObject *bind_fold(PyObject *module, PyObject *args) {
-    PyObject *aggregates, *ledger_type, *hub_type, *prices, *no_model;
-    if (!PyArg_ParseTuple(args, "O!O!O!OU", &PyType_Type, &aggregates, &PyType_Type, &ledger_type, &PyType_Type,
-                          &hub_type, &prices, &no_model))
+    PyObject *aggregates, *ledger_type, *hub_type, *prices, *no_model, *usage_type;
+    if (!PyArg_ParseTuple(args, "O!O!O!OUO!", &PyType_Type, &aggregates, &PyType_Type, &ledger_type, &PyType_Type,
+                          &hub_type, &prices, &no_model, &PyType_Type, &usage_type))
         return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)usage_type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "bind_fold: Usage is a tuple");
+        return NULL;
+    }
     static const char *const plain[] = {"_extra", "session", "_lazy", "appended"}, *const book[] = {"_answered"},
                              *const hub[] = {"batched_usage"};
     if (not_defined((PyTypeObject *)ledger_type, plain, 4) < 0 || not_defined(Py_TYPE(prices), book, 1) < 0 ||
         not_defined((PyTypeObject *)hub_type, hub, 1) < 0)
         return NULL;
-    Py_ssize_t at[4];
-    static const char *names[4] = {"_events", "lazy", "models", "tools"};
-    for (int k = 0; k < 4; k++) {
+    Py_ssize_t at[5];
+    static const char *names[5] = {"_events", "lazy", "models", "tools", "_owner"};
+    for (int k = 0; k < 5; k++) {
         if ((at[k] = slot_offset(aggregates, names[k])) == 0) {
             PyErr_Format(PyExc_TypeError, "bind_fold: Aggregates.%s is not a slot", names[k]);
             return NULL;
         }
     }
-    g_events_at = at[0], g_lazy_at = at[1], g_models_at = at[2], g_tools_at = at[3];
+    g_events_at = at[0], g_lazy_at = at[1], g_models_at = at[2], g_tools_at = at[3], g_owner_at = at[4];
+    Py_INCREF(usage_type);
+    Py_XSETREF(g_usage_type, (PyTypeObject *)usage_type);
     Py_INCREF(aggregates), Py_INCREF(prices), Py_INCREF(no_model), Py_INCREF(ledger_type), Py_INCREF(hub_type);
     Py_XSETREF(g_aggregates, (PyTypeObject *)aggregates);
     Py_XSETREF(g_ledger_type, (PyTypeObject *)ledger_type);
@@ -634,16 +641,65 @@ out:
     return result;
 }
 
+/* -- usage_of: `Aggregates.usage()` with no Python frame ------------------------------------------
+ * What a loop reads after each step: the owner's queue folded first (`fold_now`), then the token columns
+ * of every model's accumulator summed with Python's `+` (exact, in the dict's order, as `sum` adds them)
+ * into a Usage. Anything else (another type, an odd accumulator): its own `usage()`. */
+static PyObject *s_usage;
+
+static PyObject *usage_of(PyObject *module, PyObject *agg) {
+    if (g_usage_type == NULL || g_accumulator == NULL || Py_TYPE(agg) != g_aggregates || !usual_scope(agg))
+        return PyObject_CallMethodNoArgs(agg, s_usage);
+    PyObject *owner = slot_of(agg, g_owner_at);
+    if (owner != NULL && owner != Py_None) {
+        PyObject *r = fold_now(module, owner);
+        if (r == NULL) return NULL;
+        Py_DECREF(r);
+    }
+    PyObject *accs = PyDict_Values(slot_of(agg, g_models_at)); /* a snapshot: no Python code runs below */
+    if (accs == NULL) return NULL;
+    PyObject *sums[6] = {NULL}, *values = NULL, *result = NULL;
+    for (int k = 0; k < 5; k++)
+        if ((sums[k] = PyLong_FromLong(0)) == NULL) goto done;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(accs); j++) {
+        PyObject *acc = PyList_GET_ITEM(accs, j);
+        for (int k = 0; k < 5 && Py_TYPE(acc) == g_accumulator; k++) {
+            PyObject *v = *(PyObject **)((char *)acc + g_at[2 + k]);
+            if (v == NULL || !PyLong_CheckExact(v)) break; /* odd: its own usage() says */
+            Py_SETREF(sums[k], PyNumber_Add(sums[k], v));
+            if (sums[k] == NULL) goto done;
+            if (k == 4) goto next;
+        }
+        result = PyObject_CallMethodNoArgs(agg, s_usage);
+        goto done;
+    next:;
+    }
+    /* Usage(input, output, total, cached, cache write, reasoning), as `summed` makes it */
+    if ((sums[5] = PyNumber_Add(sums[0], sums[1])) == NULL) goto done;
+    values = PyTuple_Pack(6, sums[0], sums[1], sums[5], sums[2], sums[3], sums[4]);
+    if (values == NULL) goto done;
+    PyObject *args = PyTuple_Pack(1, values);
+    if (args == NULL) goto done;
+    result = PyTuple_Type.tp_new(g_usage_type, args, NULL);
+    Py_DECREF(args);
+done:
+    for (int k = 0; k < 6; k++) Py_XDECREF(sums[k]);
+    Py_XDECREF(values);
+    Py_DECREF(accs);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"bind_accumulator", bind_accumulator, METH_O, "bind_accumulator(Accumulator): the slots add_flat adds to."},
     {"add_flat", (PyCFunction)(void (*)(void))add_flat, METH_FASTCALL,
      "add_flat(accumulator, calls, duration_ms, usage, cost): accumulator.add_flat(...), on its slots."},
     {"bind_fold", bind_fold, METH_VARARGS,
-     "bind_fold(Aggregates, Ledger, Hub, prices, no_model): the scope slots, the ledger's and hub's plain "
-     "attributes and the price cache fold_flat and fold_now use."},
+     "bind_fold(Aggregates, Ledger, Hub, prices, no_model, Usage): the scope slots, the ledger's and hub's "
+     "plain attributes, the price cache fold_flat and fold_now use, and what usage_of builds."},
     {"fold_flat", (PyCFunction)(void (*)(void))fold_flat, METH_FASTCALL,
      "fold_flat(ledger, items) -> bool: the usual batch folded at its cached flat rates, or False (untouched)."},
     {"fold_now", fold_now, METH_O, "fold_now(ledger): ledger.fold(), the usual batch folded in C."},
+    {"usage_of", usage_of, METH_O, "usage_of(aggregates) -> Usage: aggregates.usage(), with no Python frame."},
     {"drain", drain, METH_O, "drain(queue) -> list: every queued item, the queue emptied at once."},
     {"one_group", one_group, METH_O,
      "one_group(pairs) -> (n, input, output, cached, cache write, reasoning, seconds) | None."},
@@ -661,6 +717,7 @@ PyMODINIT_FUNC PyInit__columns(void) {
                           &s_acquire, &s_release,  &s_fold_items, &s_tell, &s_fold};
     for (int k = 0; k < 17; k++)
         if ((*slots[k] = PyUnicode_InternFromString(names[k])) == NULL) return NULL;
+    if ((s_usage = PyUnicode_InternFromString("usage")) == NULL) return NULL;
     BatchType.tp_base = &PyList_Type; /* a list: its items are all the collector sees */
     BatchType.tp_traverse = PyList_Type.tp_traverse;
     BatchType.tp_clear = PyList_Type.tp_clear;

@@ -7,12 +7,12 @@ of the per-model accumulators (a handful), computed when read.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from ..model import Accumulator, Cost, CostStatus, Totals, Usage, UsageEvent
 from ..model.usage import summed
-from ._fast import add_flat, fold_now
+from ._fast import COLUMNS, add_flat, fold_now
 
 Group = tuple[bool, "str | None", str, "str | None"]  # is a tool span, provider, model, tool
 NO_MODEL = "(no model)"
@@ -172,3 +172,7 @@ class Aggregates:
     def by_tool(self) -> dict[str, Totals]:
         self._synced()
         return {k: v.snapshot() for k, v in tuple(self.tools.items())}
+
+
+# ``Aggregates.usage``; where C is built, the same with no Python frame (what a loop reads each step)
+read_usage: Callable[[Aggregates], Usage] = Aggregates.usage if COLUMNS is None else COLUMNS.usage_of

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter, sub
 from typing import Any, TypeVar
 
-from ..model import Accumulator, UsageEvent
+from ..model import Accumulator, Usage, UsageEvent
 from ..model.usage import summed
 from ..pricing import PRICES
 from . import _fast
@@ -344,4 +344,4 @@ class Ledger:
 
 
 if _fast.COLUMNS is not None:  # what the C fold reads: scopes' slots, the ledger's and hub's, PRICES' rates
-    _fast.COLUMNS.bind_fold(Aggregates, Ledger, Hub, PRICES, NO_MODEL)
+    _fast.COLUMNS.bind_fold(Aggregates, Ledger, Hub, PRICES, NO_MODEL, Usage)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..ledger import Aggregates
-from ..ledger.aggregates import Owner
+from ..ledger.aggregates import Owner, read_usage
 from ..model import Cost, Totals, Usage, UsageEvent
 from .budget import Budget, BudgetState
 
@@ -63,7 +63,7 @@ class Run:
 
     @property
     def usage(self) -> Usage:
-        return self.agg.usage()
+        return read_usage(self.agg)
 
     @property
     def cost(self) -> Cost | None:
