@@ -110,7 +110,9 @@ def main() -> int:
             bare_ops = bare[name][0]
             theirs = (sum(ops.values()) - sum(bare_ops.values())) / per_call[name]
             ours = added_by[name]  # fewer than bare where tokentrail's relay skips the SDK's own generator
-            times = f"{theirs / ours:>10.1f}x" if ours > 0 else f"{'ours<=0':>11}"
+            # under half a bytecode a call (the usage read's share): no ratio means anything
+            none = "ours~0" if ours > -0.5 else "ours<0"
+            times = f"{theirs / ours:>10.1f}x" if ours >= 0.5 else f"{none:>11}"
             print(f"{name:<18}{ours:>+18,.0f}{theirs:>+22,.0f}{times}")
     finally:
         peer.off()
