@@ -21,6 +21,8 @@ import httpx2
 import openai
 
 ROUNDS = 200
+PLAIN_ROUNDS = 600  # a plain call's paired difference spreads by ~13 µs (interquartile) from round to round:
+# the median of 200 rounds moves by ~0.8 µs (bootstrap), of 600 by ~0.5, against a goal of ~6 µs
 STREAM_ROUNDS = 400  # a stream's difference moves by ~100 µs from round to round (the layout of each
 # switch on, not the stream's length: more streams a block do not narrow it), so streams get more rounds
 CALLS = 25
@@ -403,13 +405,13 @@ def main() -> None:
     )
     loop = asyncio.new_event_loop()
     streams = {f"{CHUNKS}-chunk stream": (stream, STREAMS, WARM_STREAMS)}
-    results = measure(configs, {"plain call": (plain, CALLS, WARM_CALLS)})  # (call, timed per block, warm)
+    results = measure(configs, {"plain call": (plain, CALLS, WARM_CALLS)}, PLAIN_ROUNDS)  # call, timed, warm
     results.update(measure(configs, streams, STREAM_ROUNDS))
     results.update(measure(configs, {"100 concurrent async calls": (
         lambda: loop.run_until_complete(concurrent(aclient)), BATCHES, 1)}))  # fmt: skip
 
     async def inside_loop() -> dict[str, dict[str, float]]:  # as in a Jupyter kernel: a loop is running
-        out = measure(configs, {"plain call, loop running": (plain, CALLS, WARM_CALLS)})
+        out = measure(configs, {"plain call, loop running": (plain, CALLS, WARM_CALLS)}, PLAIN_ROUNDS)
         out.update(measure(configs, {f"{CHUNKS}-chunk stream, loop running": (stream, STREAMS, WARM_STREAMS)},
                            STREAM_ROUNDS))  # fmt: skip
         return out
@@ -421,7 +423,7 @@ def main() -> None:
 
     per_unit = {"100 concurrent async calls": 100}
     print(f"openai {openai.__version__}, python {sys.version.split()[0]}; medians of {ROUNDS} paired rounds"
-          f" ({STREAM_ROUNDS} for streams){configs[2].note}")  # fmt: skip
+          f" ({PLAIN_ROUNDS} for plain calls, {STREAM_ROUNDS} for streams){configs[2].note}")  # fmt: skip
     cols = (
         ("bare us", 10),
         ("tokentrail", 12),
