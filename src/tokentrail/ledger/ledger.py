@@ -155,7 +155,7 @@ class Ledger:
         """Queue an ``(event, scopes)`` or ``(record, scopes)`` pair for the next fold."""
         pending = self.pending
         pending.append(item)
-        if len(pending) >= self.fold_at:
+        if len(pending) >= self.switches.fold_at:
             self.fold()
 
     def fold(self) -> None:
@@ -235,8 +235,8 @@ class Ledger:
             if not scope.lazy:
                 lazy.add(scope)
             scope.absorb_flat(group, n, ms, usage, cost, records)
-        if self.extra is not None:
-            _fast.add_flat(self.extra, n, ms, usage, cost)
+        if self._extra is not None:
+            _fast.add_flat(self._extra, n, ms, usage, cost)
         return True
 
     def _add_records(self, records: list[Pair], one: tuple[Any, ...] | None) -> list[Pair]:
@@ -267,7 +267,7 @@ class Ledger:
         ordered: list[UsageEvent] = list(map(_FIRST, pairs))
         keys = list(zip(map(id, map(_SECOND, pairs)), map(_GROUP_KEY, ordered)))
         batches = _grouped(keys, ordered if records is None else list(zip(ordered, records)), pairs)
-        session, extra, lazy = self.session, self.extra, self._lazy
+        session, extra, lazy = self.session, self._extra, self._lazy
         for (_, (kind, provider, answered, model, tool)), (things, scopes) in batches.items():
             group = (kind == "tool", provider, answered or model or NO_MODEL, tool)
             events = things if records is None else list(map(_FIRST, things))
@@ -318,8 +318,8 @@ class Ledger:
         self.session.add(event, record)
         for scope in scopes:
             scope.add(event, record)
-        if self.extra is not None:
-            self.extra.add(event)
+        if self._extra is not None:
+            self._extra.add(event)
         self.appended += 1
 
     @property

@@ -3,6 +3,8 @@ its slots (one cold cache line) instead of a dict lookup on the tracker, the led
 
 from __future__ import annotations
 
+import threading
+
 
 class Switches:
     """``quiet_start``: nothing is checked or told when a call starts (no global budget, no
@@ -10,9 +12,10 @@ class Switches:
     budget's counter, no per-event ``usage`` subscriber); ``fold_at``: the queue length that folds it.
     Set only through ``update``, by the ledger and the hub, whenever what they depend on changes."""
 
-    __slots__ = ("_counter", "_each", "_starts", "fold_at", "quiet_end", "quiet_start")
+    __slots__ = ("_counter", "_each", "_lock", "_starts", "fold_at", "quiet_end", "quiet_start")
 
     def __init__(self, fold_at: int) -> None:
+        self._lock = threading.Lock()  # two changes at once (a budget, a subscriber) both land
         self._counter = self._starts = self._each = False
         self.quiet_start = self.quiet_end = True
         self.fold_at = fold_at
@@ -22,11 +25,12 @@ class Switches:
     ) -> None:
         """Record what changed (a global budget's ``counter``, a ``call_start`` subscriber, a usage
         subscriber wanting ``each`` event) and recompute the two switches."""
-        if counter is not None:
-            self._counter = counter
-        if starts is not None:
-            self._starts = starts
-        if each is not None:
-            self._each = each
-        self.quiet_start = not (self._counter or self._starts)
-        self.quiet_end = not (self._counter or self._each)
+        with self._lock:
+            if counter is not None:
+                self._counter = counter
+            if starts is not None:
+                self._starts = starts
+            if each is not None:
+                self._each = each
+            self.quiet_start = not (self._counter or self._starts)
+            self.quiet_end = not (self._counter or self._each)

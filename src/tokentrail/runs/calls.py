@@ -31,6 +31,7 @@ from .tracker import TRACKER
 
 _LEDGER = TRACKER.ledger  # one for the process (reset empties it); its hub and queue too
 _HUB = _LEDGER.hub
+_SWITCHES = _LEDGER.switches  # quiet_end: no global budget's counter, no per-event usage subscriber
 _PENDING = _LEDGER.pending
 
 log = logging.getLogger("tokentrail")
@@ -51,7 +52,7 @@ def check_budgets(run: Run | None) -> None:
 def _after(event: UsageEvent, run: Run | None, record: tuple[Any, ...] | None = None) -> None:
     """Count ``event``: at once when a ``usage`` subscriber or a budget needs it, else queued for the
     next read; its flat ``record`` (``ledger/records.py``), where it has one, is what is kept."""
-    if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
+    if not _SWITCHES.quiet_end or (run is not None and run.budget_states):
         _count_now(event, run, record)
     else:
         _LEDGER.defer((event if record is None else record, () if run is None else run.scopes))
@@ -194,12 +195,12 @@ class CallHandle:
                   outcome[2], outcome[3], *self._tail, outcome[4], outcome[7],
                   *(raw if type(raw) is tuple else (raw,)))  # fmt: skip
         # as _after: an event now for a subscriber or a budget, else queued
-        if _LEDGER.extra is not None or _HUB.watching_usage or (run is not None and run.budget_states):
+        if not _SWITCHES.quiet_end or (run is not None and run.budget_states):
             _count_now(self._event(outcome, "ok", None, None, ended), run, record)
         else:  # no event until someone reads it
             pending = _PENDING  # Ledger.defer, inlined
             pending.append((record, () if run is None else run.scopes))
-            if len(pending) >= _LEDGER.fold_at:
+            if len(pending) >= _SWITCHES.fold_at:
                 _LEDGER.fold()
 
     def _event(self, f: Outcome, status: Status, error_type: str | None, usage_source: UsageSource | None,
