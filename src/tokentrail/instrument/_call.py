@@ -14,6 +14,7 @@ from ..runs.config import SETTINGS
 from ..runs.context import _CTX, _RUN, _TOOL, current_run
 from ..runs.run import Run
 from . import _fast
+from ._client_url import base_url_key
 from ._config import REJECTING
 from ._fields import NO_FIELDS, Fields, dict_fields
 from ._log import warn_once
@@ -265,7 +266,9 @@ def bind_own() -> int:
 
 
 if _fast.SPEEDUPS is not None:  # the usual start in C; anything else (budgets, call_start ...) as above
-    _fast.SPEEDUPS.bind_begin(begin_python, Call, ENDPOINTS, _RUN, _TOOL, _CTX, current_run, next_number)
+    _fast.SPEEDUPS.bind_begin(
+        begin_python, Call, ENDPOINTS, _RUN, _TOOL, _CTX, current_run, next_number, base_url_key
+    )
     begin = _fast.SPEEDUPS.begin
     _fast.SPEEDUPS.bind_streams(_end_stream, _watcher_of)
     _fast.SPEEDUPS.bind_inject(SETTINGS, REJECTING)  # prepare's usual case, done as the call starts

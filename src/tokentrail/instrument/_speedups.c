@@ -597,25 +597,40 @@ static PyObject *bind_inject(PyObject *module, PyObject *args) {
     return r;
 }
 
-/* `client._base_url`, read from the instance dict where the client's type defines no `_base_url` (no
- * descriptor can stand in front of the dict): skips the walk of the client's MRO that `getattr` makes
- * when the method cache has lost that name. The last type seen is remembered with its version tag,
- * which CPython changes whenever the type or a base is modified. */
+/* `client._base_url`, read from the instance dict: `_client_url.base_url_key(type)` says which key it
+ * ends at through plain `return self.<name>` properties (openai < 3.63: `_base_url` itself; >= 3.63:
+ * `_configured_base_url`, behind two properties), or None (getattr). Asked once per client type and
+ * remembered with the type's version tag, which CPython changes whenever the type or a base is
+ * modified. Skips getattr's walk of the client's MRO and those properties' Python frames each call. */
+static PyObject *g_url_key_of; /* bound by `bind_begin` */
 static PyTypeObject *g_client_type;
 static unsigned int g_client_version;
+static PyObject *g_client_key; /* a str, or None */
 
 static PyObject *base_url_of(PyObject *client) {
     PyTypeObject *type = Py_TYPE(client);
     if (type != g_client_type || type->tp_version_tag != g_client_version || g_client_version == 0) {
-        if (type->tp_dictoffset == 0 || _PyType_Lookup(type, s_base_url_attr) != NULL ||
-            !(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
+        if (g_url_key_of == NULL || type->tp_dictoffset == 0) return PyObject_GetAttr(client, s_base_url_attr);
+        PyObject *key = PyObject_CallOneArg(g_url_key_of, (PyObject *)type);
+        if (key == NULL || (key != Py_None && !PyUnicode_CheckExact(key))) {
+            PyErr_Clear();
+            Py_XDECREF(key);
             return PyObject_GetAttr(client, s_base_url_attr);
+        }
+        (void)_PyType_Lookup(type, s_base_url_attr); /* gives the type a version tag where it has none */
+        if (!(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) || type->tp_version_tag == 0) {
+            Py_DECREF(key);
+            return PyObject_GetAttr(client, s_base_url_attr);
+        }
         Py_INCREF(type);
         Py_XSETREF(g_client_type, type);
+        Py_XSETREF(g_client_key, key);
         g_client_version = type->tp_version_tag;
     }
-    PyObject *v = dict_item(client, s_base_url_attr);
-    if (v != NULL || PyErr_Occurred()) return v;
+    if (g_client_key != Py_None) {
+        PyObject *v = dict_item(client, g_client_key);
+        if (v != NULL || PyErr_Occurred()) return v;
+    }
     return PyObject_GetAttr(client, s_base_url_attr);
 }
 
@@ -713,21 +728,24 @@ out:
 }
 
 static PyObject *bind_begin(PyObject *module, PyObject *args) {
-    PyObject *objs[8];
-    if (!PyArg_ParseTuple(args, "OOO!OOOOO:bind_begin", &objs[0], &objs[1], &PyDict_Type, &objs[2], &objs[3],
-                          &objs[4], &objs[5], &objs[6], &objs[7]))
+    PyObject *objs[9];
+    if (!PyArg_ParseTuple(args, "OOO!OOOOOO:bind_begin", &objs[0], &objs[1], &PyDict_Type, &objs[2], &objs[3],
+                          &objs[4], &objs[5], &objs[6], &objs[7], &objs[8]))
         return NULL;
     if (!PyType_Check(objs[1])) {
         PyErr_SetString(PyExc_TypeError, "bind_begin: the Call type");
         return NULL;
     }
     PyObject **slots[] = {&g_begin_py, &g_call_type, &g_endpoints, &g_run_var, &g_tool_var,
-                          &g_ctx_var, &g_current_run, &g_next_number};
-    for (int k = 0; k < 8; k++) {
+                          &g_ctx_var, &g_current_run, &g_next_number, &g_url_key_of};
+    for (int k = 0; k < 9; k++) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
     }
     Py_CLEAR(g_last_endpoint);
+    Py_CLEAR(g_client_type);
+    Py_CLEAR(g_client_key);
+    g_client_version = 0;
     /* the Call's slots in place where each is a plain object slot, else all by attribute */
     static const char *names[C_SLOTS] = {"adapter", "base_url", "op", "stream", "injected", "asked",
                                          "_n", "run", "is_async", "done", "_head", "_tail"};
@@ -1468,8 +1486,8 @@ static PyMethodDef methods[] = {
     {"begin", (PyCFunction)(void (*)(void))begin, METH_FASTCALL,
      "begin(adapter, client, options, stream, is_async) -> Call | None: as _call.begin."},
     {"bind_begin", bind_begin, METH_VARARGS,
-     "bind_begin(python_begin, Call, endpoints, run_var, tool_var, ctx_var, current_run, next_number): "
-     "what begin reads (after bind())."},
+     "bind_begin(python_begin, Call, endpoints, run_var, tool_var, ctx_var, current_run, next_number, "
+     "base_url_key): what begin reads (after bind())."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,0 +1,44 @@
+"""Where a client's base URL lives, per client class: what ``client._base_url`` reads in the end, so
+the C ``begin`` can take it from the instance dict instead of walking the class's MRO (and, in
+openai >= 3.63, two Python properties) on every call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MISSING = object()
+
+
+def _reads(self: Any) -> Any:  # the one getter shape followed: ``return self.<name>``
+    return self.name
+
+
+_PLAIN_GETTER = _reads.__code__.co_code
+
+
+def _followed(attr: object) -> str | None:
+    """The name a property's getter returns ``self.<name>`` of, or None for any other getter."""
+    fget = getattr(attr, "fget", None) if type(attr) is property else None
+    code = getattr(fget, "__code__", None)
+    if code is None or getattr(fget, "__closure__", None) is not None:
+        return None
+    if code.co_code != _PLAIN_GETTER or code.co_argcount != 1 or len(code.co_names) != 1:
+        return None
+    return str(code.co_names[0])
+
+
+def base_url_key(cls: type) -> str | None:
+    """The instance-dict key that ``client._base_url`` reads on a client of ``cls``, through nothing but
+    ``return self.<name>`` properties (openai < 3.63: ``_base_url`` itself; >= 3.63: ``_base_url`` ->
+    ``base_url`` -> ``_configured_base_url``); None where anything else stands in the way (a slot, another
+    descriptor, a getter that computes): the C path then uses getattr."""
+    name = "_base_url"
+    for _ in range(4):
+        attr = next((k.__dict__[name] for k in cls.__mro__ if name in k.__dict__), _MISSING)
+        if attr is _MISSING or not (hasattr(type(attr), "__set__") or hasattr(type(attr), "__delete__")):
+            return name  # the instance dict wins where it has the name (else getattr finds the class's)
+        followed = _followed(attr)
+        if followed is None:
+            return None
+        name = followed
+    return None
