@@ -1,4 +1,5 @@
-/* What both optional C modules share: where a class keeps an object slot. Included by each. */
+/* What both optional C modules share: where a class keeps an object slot, and an instance dict's item.
+ * Included by each. */
 #ifndef TOKENTRAIL_SLOTS_H
 #define TOKENTRAIL_SLOTS_H
 #include <structmember.h>
@@ -17,6 +18,17 @@ static Py_ssize_t slot_offset(PyObject *owner, const char *name) {
     }
     Py_DECREF(descr);
     return at;
+}
+
+/* `obj.__dict__[name]` (new reference), read with no attribute lookup; NULL with no error where the
+ * instance dict has no such key, NULL with an error where reading it failed */
+static PyObject *dict_item(PyObject *obj, PyObject *name) {
+    PyObject *d = PyObject_GenericGetDict(obj, NULL);
+    if (d == NULL) return NULL;
+    PyObject *v = PyDict_GetItemWithError(d, name);
+    Py_XINCREF(v);
+    Py_DECREF(d);
+    return v;
 }
 
 #endif

@@ -87,17 +87,6 @@ static PyObject *slot_or_attr(PyObject *obj, Py_ssize_t at, PyObject *name) {
     return at > 0 ? slot_get(obj, at, name) : PyObject_GetAttr(obj, name);
 }
 
-/* `obj.__dict__[name]` (new reference), read with no attribute lookup; NULL with no error where the
- * instance dict has no such key, NULL with an error where reading it failed */
-static PyObject *dict_item(PyObject *obj, PyObject *name) {
-    PyObject *d = PyObject_GenericGetDict(obj, NULL);
-    if (d == NULL) return NULL;
-    PyObject *v = PyDict_GetItemWithError(d, name);
-    Py_XINCREF(v);
-    Py_DECREF(d);
-    return v;
-}
-
 /* `obj.<name>` (new reference): an SDK model's field from its dict, anything else by attribute */
 static PyObject *field_of(PyObject *obj, PyObject *name) {
     if (is_model(obj)) {
@@ -231,11 +220,13 @@ static int switch_on(Py_ssize_t at, PyObject *name) {
     return on;
 }
 
-/* a run's `call_view`, (id, path, scopes, budgeted) (a new reference); NULL if it has none (the caller
- * falls back to Python, clearing any error) */
+/* a run's `call_view`, (id, path, scopes, budgeted) (a new reference), where the run has no budget; NULL
+ * where it has one, or no such view (the caller falls back to Python, clearing any error) */
 static PyObject *run_view(PyObject *run) {
     PyObject *view = own_get(run, s_call_view);
-    if (view != NULL && (!PyTuple_CheckExact(view) || PyTuple_GET_SIZE(view) != 4)) Py_CLEAR(view);
+    if (view != NULL && (!PyTuple_CheckExact(view) || PyTuple_GET_SIZE(view) != 4 ||
+                         PyTuple_GET_ITEM(view, 3) != Py_False))
+        Py_CLEAR(view);
     return view;
 }
 
@@ -314,7 +305,7 @@ static int settle_call(PyObject *call, PyObject *result, PyObject *finish_as) {
     /* counted at once (a global budget's counter, a usage subscriber, a run budget): the Python path */
     if (switch_on(g_quiet_end_at, s_quiet_end) != 1) goto out;
     if ((run = call_get(call, C_RUN, s_run)) == NULL) goto out;
-    if (run != Py_None && ((view = run_view(run)) == NULL || PyTuple_GET_ITEM(view, 3) != Py_False)) goto out;
+    if (run != Py_None && (view = run_view(run)) == NULL) goto out;
 
     /* _completion_fields: the result's usage, read and copied flat in one pass */
     if ((d = fields_of(result)) == NULL) goto out;
@@ -690,7 +681,7 @@ static PyObject *begin(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         if ((run = PyObject_CallNoArgs(g_current_run)) == NULL) goto out;
     }
     /* a run budget, the global budget or a call_start subscriber: Python's open_call */
-    if (run != Py_None && ((view = run_view(run)) == NULL || PyTuple_GET_ITEM(view, 3) != Py_False)) goto out;
+    if (run != Py_None && (view = run_view(run)) == NULL) goto out;
     if (switch_on(g_quiet_start_at, s_quiet_start) != 1) goto out;
 
     PyObject *op = PyTuple_GET_ITEM(found, 0);

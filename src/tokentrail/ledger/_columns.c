@@ -452,11 +452,7 @@ static int absorb(PyObject *lazy_set, PyObject *scope, PyObject *model_key, PyOb
  * MRO, which the method cache has usually lost by the time a fold runs. Anything else: by attribute. */
 static PyObject *plain_attr(PyObject *obj, PyObject *name) {
     if (Py_TYPE(obj) == g_ledger_type || Py_TYPE(obj) == g_hub_type || obj == g_prices) {
-        PyObject *d = PyObject_GenericGetDict(obj, NULL);
-        if (d == NULL) return NULL;
-        PyObject *v = PyDict_GetItemWithError(d, name);
-        Py_XINCREF(v);
-        Py_DECREF(d);
+        PyObject *v = dict_item(obj, name);
         if (v != NULL || PyErr_Occurred()) return v;
     }
     return PyObject_GetAttr(obj, name);

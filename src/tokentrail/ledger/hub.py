@@ -123,7 +123,6 @@ class Hub:
         self._subs: dict[str, tuple[Subscription, ...]] = {}
         self._lock = threading.Lock()
         self.runner = _AsyncRunner()
-        self.watching_usage = False  # a ``usage`` subscriber wants each event as it happens
         self.batched_usage: tuple[Subscription, ...] = ()  # ``usage`` subscribers content with batches
         self.active: frozenset[str] = frozenset()  # kinds with at least one subscriber (a set lookup)
 
@@ -150,9 +149,9 @@ class Hub:
     def _changed(self) -> None:
         self.active = frozenset(kind for kind, subs in self._subs.items() if subs)
         subs = self._subs.get("usage", ())
-        self.watching_usage = any(not s.batched for s in subs)
         self.batched_usage = tuple(s for s in subs if s.batched)
-        self.switches.update(starts="call_start" in self.active, each=self.watching_usage)
+        # a usage subscriber that wants each event as it happens: calls count at once
+        self.switches.update(starts="call_start" in self.active, each=any(not s.batched for s in subs))
 
     def has(self, kind: str) -> bool:
         return kind in self.active
