@@ -21,14 +21,19 @@ import httpx2
 import openai
 
 ROUNDS = 200
-PLAIN_ROUNDS = 600  # a plain call's paired difference spreads by ~13 µs (interquartile) from round to round:
-# the median of 200 rounds moves by ~0.8 µs (bootstrap), of 600 by ~0.5, against a goal of ~6 µs
+PLAIN_ROUNDS = 400  # a plain call's paired difference spreads by ~8 µs (interquartile) from round to round
+# in the steady state: the median of 400 rounds moves by ~0.4 µs, against a goal of ~6 µs
 STREAM_ROUNDS = 400  # a stream's difference moves by ~100 µs from round to round (the layout of each
 # switch on, not the stream's length: more streams a block do not narrow it), so streams get more rounds
 CALLS = 25
 STREAMS = 6
 BATCHES = 1
-WARM_CALLS, WARM_STREAMS = 5, 2  # untimed calls after switching a configuration on (see ``measure``)
+RELEARN = 53 + 31  # CPython 3.11 (pycore_code.h): an instruction specialized for a class that has since
+# changed misses 53 times, then runs 31 more times before it specializes again; patching or unpatching the
+# SDK changes its classes, so every instruction a call runs once is slow for the next ~84 calls
+WARM_CALLS = 120  # untimed plain calls after switching a configuration on: past ``RELEARN`` (see ``measure``)
+WARM_STREAMS = 2  # a stream's per-chunk code re-learns in 2 streams; its per-stream code is still re-learning
+EARLY = 25  # the calls after the first, timed apart: inside the re-learning window (``EARLY_TIMES``)
 CHUNKS = 50
 MSGS = [{"role": "user", "content": "Hi"}]
 USAGE = {"prompt_tokens": 12, "completion_tokens": CHUNKS, "total_tokens": 12 + CHUNKS}
@@ -192,6 +197,16 @@ def timed(fn: Callable[[], Any], n: int, settle: Callable[[], Any] | None = None
 
 
 FIRST: dict[str, dict[str, list[float]]] = {}  # scenario -> config -> µs of the first call after on()
+EARLY_TIMES: dict[str, dict[str, list[float]]] = {}  # scenario -> config -> µs a call, calls 2..EARLY+1
+DIFFS: dict[str, dict[str, list[float]]] = {}  # scenario -> config -> its per-round difference to bare
+
+
+def interval(diffs: list[float], draws: int = 2000) -> tuple[float, float]:
+    """A 90% bootstrap interval of the median of paired differences (seeded): how far this run's
+    number could move with other rounds of the same machine state (not across machine states)."""
+    pick = random.Random(1).choices
+    medians = sorted(statistics.median(pick(diffs, k=len(diffs))) for _ in range(draws))
+    return medians[draws // 20], medians[draws - 1 - draws // 20]
 
 
 def measure(
@@ -199,34 +214,46 @@ def measure(
 ) -> dict[str, dict[str, float]]:
     """Paired rounds: in each round every configuration runs each scenario briefly, so slow drifts of a
     shared machine hit all of them alike, in an order shuffled every round (seeded), so that none always
-    follows another's patching or unpatching. Each block is timed after ``warm`` calls: switching a
-    configuration on (patching classes, a new run) leaves the caches cold, and every configuration's
-    first calls after it run slower (tokentrail's first ~+24 µs, the peer's ~+300 µs, decaying over ~5
-    calls); a user instruments once, so the steady state is timed (the first call is kept in ``FIRST``).
-    Returns the median µs of bare, and for the others the median of their per-round difference to bare
-    added to it (robust to the noise a min or mean would pick up)."""
+    follows another's patching or unpatching. Each block is timed after ``warm`` calls, then the
+    configuration's ``settle`` (untimed: the block's own calls are what its timed ``settle`` folds).
+    Switching a configuration on or off patches or unpatches the SDK's classes: the first call after it
+    runs with cold caches (kept in ``FIRST``), and the next ~84 (``RELEARN``) with the interpreter
+    re-learning the changed classes, ~+5 µs a call for tokentrail, also for bare after another's
+    unpatching (calls 2..EARLY+1 are kept in ``EARLY_TIMES``). A user instruments once, so the steady
+    state after that is the table's number. Returns the median µs of bare, and for the others the median
+    of their per-round difference to bare added to it (robust to the noise a min or mean would pick up)."""
     samples: dict[str, dict[str, list[float]]] = {s: {c.name: [] for c in configs} for s in scenarios}
-    for s in scenarios:
+    for s, (_, _, warm) in scenarios.items():
         FIRST.setdefault(s, {c.name: [] for c in configs})
+        if warm > EARLY + 1:
+            EARLY_TIMES.setdefault(s, {c.name: [] for c in configs})
     order = list(configs)
     shuffle = random.Random(0).shuffle
     for _ in range(rounds):
         shuffle(order)
         for config in order:
             config.on()
+            settle = getattr(config, "settle", None)
             try:
                 for scenario, (fn, n, warm) in scenarios.items():
                     FIRST[scenario][config.name].append(timed(fn, 1))  # first-call caches, cold caches
-                    for _ in range(warm - 1):
+                    left = warm - 1
+                    if scenario in EARLY_TIMES:
+                        EARLY_TIMES[scenario][config.name].append(timed(fn, EARLY, settle))
+                        left -= EARLY
+                    for _ in range(left):
                         fn()
-                    samples[scenario][config.name].append(timed(fn, n, getattr(config, "settle", None)))
+                    if settle is not None:
+                        settle()
+                    samples[scenario][config.name].append(timed(fn, n, settle))
             finally:
                 config.off()
     out: dict[str, dict[str, float]] = {}
     for scenario, by in samples.items():
         bare = by["bare"]
-        out[scenario] = {name: statistics.median(bare) + statistics.median(a - b for a, b in zip(v, bare))
-                         for name, v in by.items()}  # fmt: skip
+        DIFFS[scenario] = {name: [a - b for a, b in zip(v, bare)] for name, v in by.items()}
+        out[scenario] = {name: statistics.median(bare) + statistics.median(d)
+                         for name, d in DIFFS[scenario].items()}  # fmt: skip
     return out
 
 
@@ -433,15 +460,18 @@ def main() -> None:
         ("+us", 8),
         ("ratio", 8),
     )
-    print(f"{'scenario':<34}" + "".join(f"{name:>{width}}" for name, width in cols) + f"{'peer/ours':>11}")
+    print(f"{'scenario':<34}" + "".join(f"{name:>{width}}" for name, width in cols) + f"{'peer/ours':>11}"
+          + f"{'ours +us, 90% interval':>26}")  # fmt: skip
     for scenario, by in results.items():
         div = per_unit.get(scenario, 1)
         bare, ours, peer = by["bare"] / div, by["tokentrail"] / div, by["otel-openai-v2"] / div
         d_ours, d_peer = ours - bare, peer - bare
         times = f"{d_peer / d_ours:>10.1f}x" if d_ours > 0 else f"{'ours<=0':>11}"
         unit = " (per call)" if div > 1 else ""
+        low, high = (x / div for x in interval(DIFFS[scenario]["tokentrail"]))
+        spread = f"[{low:+.1f}, {high:+.1f}]"
         print(f"{scenario + unit:<34}{bare:>10.1f}{ours:>12.1f}{d_ours:>+8.2f}{ours / bare:>8.3f}"
-              f"{peer:>10.1f}{d_peer:>+8.2f}{peer / bare:>8.3f}{times}")  # fmt: skip
+              f"{peer:>10.1f}{d_peer:>+8.2f}{peer / bare:>8.3f}{times}{spread:>26}")  # fmt: skip
     print("\nthe hook alone (no HTTP, best of interleaved rounds):")
     fast = "in C" if _speedups_built() else "in Python (C modules not built)"
     print(f"  per call {hook['hook+core']:.2f} us = tokentrail's SDK hook {hook['hook']:.2f} us"
@@ -460,6 +490,11 @@ def main() -> None:
     d_first = {name: statistics.median(a - b for a, b in zip(v, first["bare"])) for name, v in first.items()}
     print(f"the first plain call after switching on (cold caches, not in the table): tokentrail"
           f" {d_first['tokentrail']:+.1f} us, otel {d_first['otel-openai-v2']:+.1f} us")  # fmt: skip
+    early = EARLY_TIMES["plain call"]
+    d_early = {name: statistics.median(a - b for a, b in zip(v, early["bare"])) for name, v in early.items()}
+    print(f"plain calls 2-{EARLY + 1} after switching on (the interpreter re-learning the patched classes for"
+          f" ~{RELEARN} calls; not in the table): tokentrail {d_early['tokentrail']:+.1f} us,"
+          f" otel {d_early['otel-openai-v2']:+.1f} us a call")  # fmt: skip
 
 
 if __name__ == "__main__":

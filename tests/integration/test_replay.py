@@ -222,6 +222,36 @@ def test_refused_stream_options_are_resent_once_and_remembered(
     assert ["stream_options" in r.json for r in replay.requests] == [False]  # remembered for this base URL
 
 
+async def test_refused_stream_options_are_resent_once_async(replay: ReplayServer) -> None:
+    # the async wrapper sends streams through its own step (``_send_async``): the same resend, the same
+    # chunks, one event, the base URL remembered
+    chunks = p.openai_chunks(["Hel", "lo"], None)
+    refused = error_reply(400, "", body=p.MISTRAL_STREAM_OPTIONS_400, retry_after_ms=None)
+    replay.script(refused, sse_reply(chunks))
+    client = openai.AsyncOpenAI(base_url=replay.openai_base_url, api_key="sk-test", max_retries=0, timeout=10)
+    async with client, tt.track_usage() as run:
+        got = [c async for c in await client.chat.completions.create(model="m", messages=MSGS, stream=True)]
+        assert [("stream_options" in r.json) for r in replay.requests] == [True, False]
+        assert [c.model_dump(exclude_unset=True) for c in got] == chunks
+        replay.script(sse_reply(chunks))
+        [c async for c in await client.chat.completions.create(model="m", messages=MSGS, stream=True)]
+        assert ["stream_options" in r.json for r in replay.requests] == [False]
+    assert [(e.status, e.usage_source, e.is_async) for e in run.events] == [("ok", "missing", True)] * 2
+
+
+async def test_an_async_stream_retried_is_one_event_per_attempt(replay: ReplayServer) -> None:
+    # a stream's send is one coroutine deeper: the retry sleep still finds its call up the chain
+    chunks = p.openai_chunks(["Hel", "lo"], {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11})
+    replay.script(error_reply(429, "rate limited"), sse_reply(chunks))
+    client = openai.AsyncOpenAI(base_url=replay.openai_base_url, api_key="sk-test", max_retries=1, timeout=10)
+    async with client, tt.track_usage() as run:
+        stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True)
+        got = [c async for c in stream]
+    assert len(got) == len(chunks) - 1  # the usage-only chunk tokentrail asked for is hidden
+    got_events = [(e.attempt, e.status, e.usage.total_tokens) for e in run.events]
+    assert got_events == [(1, "error", 0), (2, "ok", 11)]
+
+
 def test_other_400s_are_not_resent(replay: ReplayServer) -> None:
     replay.script(error_reply(400, "messages: field required", retry_after_ms=None))
     with tt.track_usage() as run, pytest.raises(openai.BadRequestError, match="field required"):

@@ -552,6 +552,35 @@ def test_the_c_request_wrapper_stands_where_the_sdks_request_was() -> None:
 
 
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
+async def test_the_async_wrapper_finishes_a_call_in_one_c_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_fast.finish`` is ``Call.succeeded`` for the async wrapper, without its Python frame: a parsed
+    result read and queued in C (once its type is known), a raw response and a stream handed to the
+    Python path, each counted once, the user's objects unchanged."""
+    from tokentrail.instrument._call import Call
+
+    chunks = p.openai_chunks(["Hel", "lo"], PLAIN)
+    bodies = [p.openai_chat(PLAIN)] * 3 + [Body(sse(chunks))]
+    client = openai_client(Canned(*bodies), is_async=True)
+    spy, succeeded = Spy(_fast.SPEEDUPS.settle), Spy(Call.succeeded)
+    monkeypatch.setattr(_fast, "settle", spy)  # C's finish calls what the module has, as Request does
+    monkeypatch.setattr(Call, "succeeded", lambda call, result: succeeded(call, result) and result)
+    async with client:
+        with tt.track_usage() as run:
+            first = await client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)  # type learned
+            spy.handled = spy.declined = 0
+            got = await client.chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+            assert (spy.handled, spy.declined) == (1, 0)  # the second, read and queued in C
+            raw = await client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MSGS)
+            parsed = raw.parse()  # (the legacy raw response parses synchronously)
+            stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MSGS, stream=True)
+            seen = [c async for c in stream]
+    assert succeeded.handled + succeeded.declined == 0  # no Python ``succeeded`` on any path
+    assert got.usage is not None and got.usage.total_tokens == 14 and parsed.usage == got.usage == first.usage
+    assert len(seen) == len(chunks) - 1  # the usage chunk tokentrail asked for is hidden
+    assert [(e.status, e.is_async, e.usage.total_tokens) for e in run.events] == [("ok", True, 14)] * 4
+
+
+@pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
 def test_a_failure_through_the_c_wrapper_is_the_sdks_own_exception_with_its_own_traceback() -> None:
     from openai._base_client import SyncAPIClient
 
@@ -850,6 +879,10 @@ def test_the_c_functions_leave_reference_counts_as_they_found_them() -> None:
             for result in results:
                 call = _call.begin(ADAPTER, client, options, False, False)
                 speedups.settle(call, result)
+                call = _call.begin(ADAPTER, client, options, False, True)
+                assert speedups.finish(call, result) is result and call.done  # the async wrapper's end
+            call = _call.begin(ADAPTER, client, options, False, True)
+            assert speedups.finish(call, odd) is odd  # not an SDK result: Python's read_result
             call = _call.begin(ADAPTER, client, options, True, False)
             assert speedups.settle(call, chunks[-1], "stop")  # a stream's end: its usage chunk
             call = _call.begin(ADAPTER, client, options, True, False)

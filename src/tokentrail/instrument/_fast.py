@@ -29,6 +29,14 @@ PROXY: Any = None if SPEEDUPS is None else SPEEDUPS.Proxy
 REQUEST: Any = None if SPEEDUPS is None else SPEEDUPS.Request  # the sync request wrapper (``_wrap``)
 
 
+def _succeeded(call: Any, result: Any) -> Any:
+    """The pure-Python stand-in for ``finish``: ``Call.succeeded``."""
+    return call.succeeded(result)
+
+
+finish = _succeeded if SPEEDUPS is None else SPEEDUPS.finish  # the async wrapper's ``succeeded``
+
+
 def _no_call() -> Any:
     return None
 

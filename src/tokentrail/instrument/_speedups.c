@@ -1145,7 +1145,7 @@ static PyObject *g_stream_kind, *g_plain_streams; /* STREAM; stream type -> its 
 static PyObject *g_begin_fn; /* this module's begin */
 static PyObject *s_iter_name, *s_iterator, *s_c_stream_ops;
 static PyObject *s_begin, *s_settle, *s_stream_cls, *s_prepare, *s_refused, *s_failed, *s_read_result,
-    *s_result_accounting;
+    *s_result_accounting, *s_succeeded;
 
 typedef struct {
     PyObject_HEAD
@@ -1225,16 +1225,17 @@ out:
     return result;
 }
 
-/* `Call.succeeded(result)`: the usual result read in C, anything else by `read_result`; `result` is
- * taken. An Exception in the accounting is logged once and the result returned, as in Python. */
-static PyObject *succeeded(PyObject *call, PyObject *result) {
+/* `Call.succeeded(result)`: the usual result read in C, anything else by `read_result` (a sync chat
+ * stream's proxy made here where `sync`); `result` is taken. An Exception in the accounting is logged
+ * once and the result returned, as in Python. */
+static PyObject *succeeded(PyObject *call, PyObject *result, int sync) {
     PyObject *kind = PyDict_GetItemWithError(g_kinds, (PyObject *)Py_TYPE(result)); /* borrowed */
     if (kind == NULL && PyErr_Occurred()) goto raised;
     if (kind == g_fast_kind) {
         int settled = settle_now(call, result);
         if (settled > 0) return result;
         if (settled < 0) goto raised;
-    } else if (kind == g_stream_kind) {
+    } else if (sync && kind == g_stream_kind) {
         PyObject *proxy = c_watch(call, result);
         if (proxy != NULL) {
             Py_DECREF(result);
@@ -1352,7 +1353,7 @@ fail:
     return NULL;
 sent_ok:
     Py_DECREF(sent);
-    result = succeeded(call, result);
+    result = succeeded(call, result, 1);
     Py_DECREF(call);
     return result;
 }
@@ -1429,6 +1430,16 @@ static PyTypeObject RequestType = {
     .tp_getset = request_getset,
 };
 
+/* `finish(call, result)`: `Call.succeeded` for the async request wrapper, its C step in one call */
+static PyObject *finish(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "finish(call, result)");
+        return NULL;
+    }
+    if (g_kinds == NULL) return PyObject_CallMethodOneArg(args[0], s_succeeded, args[1]); /* not bound */
+    return succeeded(args[0], Py_NewRef(args[1]), 0);
+}
+
 static PyObject *current_call(PyObject *module, PyObject *unused) {
     return Py_NewRef(t_current != NULL ? t_current : Py_None);
 }
@@ -1458,6 +1469,8 @@ static PyMethodDef methods[] = {
     {"bind_request", bind_request, METH_VARARGS,
      "bind_request(wrap_globals, fast_globals, kinds, fast_kind, warn_exception, stream_kind, plain_streams): "
      "what Request reads."},
+    {"finish", (PyCFunction)(void (*)(void))finish, METH_FASTCALL,
+     "finish(call, result) -> result: Call.succeeded, the usual parsed result read and queued in C."},
     {"current_call", current_call, METH_NOARGS,
      "current_call() -> Call | None: the sync call this thread's Request is sending (a retry's)."},
     {"bind_inject", bind_inject, METH_VARARGS,
@@ -1556,6 +1569,7 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     INTERN(s_refused, "refused");
     INTERN(s_failed, "failed");
     INTERN(s_read_result, "read_result");
+    INTERN(s_succeeded, "succeeded");
     INTERN(s_result_accounting, "result accounting");
     if ((g_empty = PyTuple_New(0)) == NULL || (g_zero = PyLong_FromLong(0)) == NULL ||
         (g_one = PyLong_FromLong(1)) == NULL)

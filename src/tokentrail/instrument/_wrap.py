@@ -73,30 +73,35 @@ def async_request(adapter: Adapter) -> Make:
             if call is None:
                 return await original(self, cast_to, options, *args, stream=stream, stream_cls=stream_cls,
                                       **kwargs)  # fmt: skip
-            try:
-                try:
-                    sent = adapter.prepare(call, options) if stream and not call.injected else options
-                    if args or kwargs:
-                        result = await original(self, cast_to, sent, *args, stream=stream,
-                                                stream_cls=stream_cls, **kwargs)  # fmt: skip
-                    else:
-                        result = await original(self, cast_to, sent, stream=stream, stream_cls=stream_cls)
-                    resend = False
-                except BaseException as exc:
-                    if not call.refused(exc):
-                        raise
-                    resend = True
-                if resend:
-                    result = await original(self, cast_to, options, *args, stream=stream,
-                                            stream_cls=stream_cls, **kwargs)  # fmt: skip
+            try:  # (``call``, a local the retry sleep finds up the chain of awaiting coroutines)
+                if stream or args or kwargs:  # a stream (asked for usage, maybe refused), an older SDK's
+                    result = await _send_async(adapter, original, call, self, cast_to, options, args,
+                                               stream, stream_cls, kwargs)  # fmt: skip
+                else:  # the usual call: nothing injected, so nothing to refuse; forwarded as it came
+                    result = await original(self, cast_to, options, stream=stream, stream_cls=stream_cls)
             except BaseException as exc:
                 call.failed(exc)
                 raise
-            return call.succeeded(result)
+            return _fast.finish(call, result)  # ``Call.succeeded``: a parsed result read and queued in C
 
         return request
 
     return make
+
+
+async def _send_async(
+    adapter: Adapter, original: Any, call: Call, client: Any, cast_to: Any, options: Any,
+    args: tuple[Any, ...], stream: bool, stream_cls: Any, kwargs: dict[str, Any],
+) -> Any:  # fmt: skip
+    """``request``'s send for a stream or extra parameters: ask a stream for usage, and where the
+    endpoint refuses ``stream_options``, send it again as the user wrote it."""
+    try:
+        sent = adapter.prepare(call, options) if stream and not call.injected else options
+        return await original(client, cast_to, sent, *args, stream=stream, stream_cls=stream_cls, **kwargs)
+    except BaseException as exc:
+        if not call.refused(exc):
+            raise
+    return await original(client, cast_to, options, *args, stream=stream, stream_cls=stream_cls, **kwargs)
 
 
 _REQUESTS = frozenset((_sync_python(None, None).__code__, async_request(None)(None).__code__))  # type: ignore[arg-type]
