@@ -6,12 +6,17 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 from support.replay import ReplayServer
 
 from tokentrail.demo import ENV_URL, LocalModel, start_local_model
 
 TIMEOUT = 60.0
+# A fresh connection for every request: the local server (cpp-httplib) closes idle keep-alive connections
+# on its own clock, and a request sent on one it has just closed fails with "Server disconnected without
+# sending a response" (seen twice in CI, on different tests). Loopback connections cost ~0.1 ms.
+NO_KEEPALIVE = {"max_keepalive_connections": 0}
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +39,9 @@ def local_model() -> Iterator[LocalModel]:
 def openai_client(local_model: LocalModel) -> Iterator[Any]:
     import openai
 
+    http = openai.DefaultHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
     with openai.OpenAI(base_url=local_model.openai_base_url, api_key="sk-local", max_retries=0,
-                       timeout=TIMEOUT) as client:  # fmt: skip
+                       timeout=TIMEOUT, http_client=http) as client:  # fmt: skip
         yield client
 
 
@@ -43,8 +49,9 @@ def openai_client(local_model: LocalModel) -> Iterator[Any]:
 async def async_openai_client(local_model: LocalModel) -> Any:
     import openai
 
+    http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
     client = openai.AsyncOpenAI(base_url=local_model.openai_base_url, api_key="sk-local", max_retries=0,
-                                timeout=TIMEOUT)  # fmt: skip
+                                timeout=TIMEOUT, http_client=http)  # fmt: skip
     yield client
     await client.close()
 
@@ -53,8 +60,9 @@ async def async_openai_client(local_model: LocalModel) -> Any:
 def anthropic_client(local_model: LocalModel) -> Iterator[Any]:
     import anthropic
 
+    http = anthropic.DefaultHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
     with anthropic.Anthropic(base_url=local_model.anthropic_base_url, api_key="sk-local", max_retries=0,
-                             timeout=TIMEOUT) as client:  # fmt: skip
+                             timeout=TIMEOUT, http_client=http) as client:  # fmt: skip
         yield client
 
 
@@ -62,8 +70,9 @@ def anthropic_client(local_model: LocalModel) -> Iterator[Any]:
 async def async_anthropic_client(local_model: LocalModel) -> Any:
     import anthropic
 
+    http = anthropic.DefaultAsyncHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
     client = anthropic.AsyncAnthropic(base_url=local_model.anthropic_base_url, api_key="sk-local",
-                                      max_retries=0, timeout=TIMEOUT)  # fmt: skip
+                                      max_retries=0, timeout=TIMEOUT, http_client=http)  # fmt: skip
     yield client
     await client.close()
 
