@@ -284,6 +284,24 @@ def test_the_base_url_key_follows_plain_properties_only() -> None:
         def base_url(self, url: Any) -> None:
             self._configured_base_url = url
 
+    class Delegated:  # openai >= 3.63: OpenAI.base_url imports a function that reads the attribute
+        @property
+        def _base_url(self) -> Any:
+            return self.base_url
+
+        @property
+        def base_url(self) -> Any:
+            from support.client_auth import reads_configured
+
+            return reads_configured(self)
+
+    class DelegatedComputed:
+        @property
+        def _base_url(self) -> Any:
+            from support.client_auth import computes
+
+            return computes(self)
+
     class Computed:
         @property
         def _base_url(self) -> Any:
@@ -293,10 +311,12 @@ def test_the_base_url_key_follows_plain_properties_only() -> None:
         __slots__ = ("_base_url",)
 
     assert base_url_key(Attribute) == "_base_url" and base_url_key(Chained) == "_configured_base_url"
+    assert base_url_key(Delegated) == "_configured_base_url" and base_url_key(DelegatedComputed) is None
     assert base_url_key(Computed) is None and base_url_key(Slotted) is None
-    client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
-    key = base_url_key(openai.OpenAI)  # the installed SDK's (openai 3.63 computes base_url: None)
-    assert key is None or client.__dict__[key] is client._base_url
+    for cls in (openai.OpenAI, openai.AsyncOpenAI):  # the installed SDK's layout (3.60 and 3.63 both found)
+        client = cls(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+        key = base_url_key(cls)
+        assert key is not None and client.__dict__[key] is client._base_url
 
 
 @pytest.mark.skipif(not C_BUILT, reason="the C hot path was not built (no compiler)")
