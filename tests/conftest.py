@@ -16,7 +16,7 @@ TIMEOUT = 60.0
 # A fresh connection for every request: the local server (cpp-httplib) closes idle keep-alive connections
 # on its own clock, and a request sent on one it has just closed fails with "Server disconnected without
 # sending a response" (seen twice in CI, on different tests). Loopback connections cost ~0.1 ms.
-NO_KEEPALIVE = {"max_keepalive_connections": 0}
+NO_KEEPALIVE = httpx2.Limits(max_keepalive_connections=0)
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +39,7 @@ def local_model() -> Iterator[LocalModel]:
 def openai_client(local_model: LocalModel) -> Iterator[Any]:
     import openai
 
-    http = openai.DefaultHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
+    http = openai.DefaultHttpxClient(limits=NO_KEEPALIVE)
     with openai.OpenAI(base_url=local_model.openai_base_url, api_key="sk-local", max_retries=0,
                        timeout=TIMEOUT, http_client=http) as client:  # fmt: skip
         yield client
@@ -49,7 +49,7 @@ def openai_client(local_model: LocalModel) -> Iterator[Any]:
 async def async_openai_client(local_model: LocalModel) -> Any:
     import openai
 
-    http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
+    http = openai.DefaultAsyncHttpxClient(limits=NO_KEEPALIVE)
     client = openai.AsyncOpenAI(base_url=local_model.openai_base_url, api_key="sk-local", max_retries=0,
                                 timeout=TIMEOUT, http_client=http)  # fmt: skip
     yield client
@@ -60,7 +60,7 @@ async def async_openai_client(local_model: LocalModel) -> Any:
 def anthropic_client(local_model: LocalModel) -> Iterator[Any]:
     import anthropic
 
-    http = anthropic.DefaultHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
+    http = anthropic.DefaultHttpxClient(limits=NO_KEEPALIVE)
     with anthropic.Anthropic(base_url=local_model.anthropic_base_url, api_key="sk-local", max_retries=0,
                              timeout=TIMEOUT, http_client=http) as client:  # fmt: skip
         yield client
@@ -70,7 +70,7 @@ def anthropic_client(local_model: LocalModel) -> Iterator[Any]:
 async def async_anthropic_client(local_model: LocalModel) -> Any:
     import anthropic
 
-    http = anthropic.DefaultAsyncHttpxClient(limits=httpx2.Limits(**NO_KEEPALIVE))
+    http = anthropic.DefaultAsyncHttpxClient(limits=NO_KEEPALIVE)
     client = anthropic.AsyncAnthropic(base_url=local_model.anthropic_base_url, api_key="sk-local",
                                       max_retries=0, timeout=TIMEOUT, http_client=http)  # fmt: skip
     yield client

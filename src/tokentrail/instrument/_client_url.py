@@ -12,22 +12,36 @@ from typing import Any
 _MISSING = object()
 
 
-def _reads(self: Any) -> Any:  # the one getter shape followed: ``return self.<name>``
+def _reads(self: Any) -> Any:  # the one reader shape followed: ``return self.<name>``
     return self.name
 
 
 _PLAIN_GETTER = _reads.__code__.co_code
 
 
-def _followed(attr: object) -> str | None:
-    """The name a property's getter returns ``self.<name>`` of, or None for any other getter."""
+def _getter(attr: object) -> Any:
+    """A property's getter, where ``attr`` is a plain property whose getter is a function without a closure
+    taking ``self`` alone; else None."""
     fget = getattr(attr, "fget", None) if type(attr) is property else None
     code = getattr(fget, "__code__", None)
-    if code is None or getattr(fget, "__closure__", None) is not None:
+    if code is None or getattr(fget, "__closure__", None) is not None or code.co_argcount != 1:
         return None
-    if code.co_code != _PLAIN_GETTER or code.co_argcount != 1 or len(code.co_names) != 1:
+    return fget
+
+
+def _plain_reader(fn: Any) -> str | None:
+    """The name ``fn`` returns ``self.<name>`` of, where that is all it does; else None."""
+    code = getattr(fn, "__code__", None)
+    if code is None or getattr(fn, "__closure__", None) is not None or code.co_argcount != 1:
+        return None
+    if code.co_code != _PLAIN_GETTER or len(code.co_names) != 1:
         return None
     return str(code.co_names[0])
+
+
+def _followed(attr: object) -> str | None:
+    """The name a property's getter returns ``self.<name>`` of, or None for any other getter."""
+    return _plain_reader(_getter(attr))
 
 
 _DELEGATE = ["LOAD_CONST", "LOAD_CONST", "IMPORT_NAME", "IMPORT_FROM", "STORE_FAST", "POP_TOP", "LOAD_FAST",
@@ -39,27 +53,21 @@ def _delegated(attr: object) -> str | None:
     """The name read where a property's getter is ``from <module> import f; return f(self)`` and ``f`` is
     ``return self.<name>`` (openai >= 3.63's ``OpenAI.base_url``); None for anything else, or on another
     interpreter's bytecode."""
-    fget = getattr(attr, "fget", None) if type(attr) is property else None
-    code = getattr(fget, "__code__", None)
-    if code is None or getattr(fget, "__closure__", None) is not None or code.co_argcount != 1:
+    fget = _getter(attr)
+    if fget is None:
         return None
-    ops = [i for i in dis.get_instructions(code) if i.opname not in _FILLER]
+    ops = [i for i in dis.get_instructions(fget) if i.opname not in _FILLER]
     if [i.opname for i in ops] != _DELEGATE or ops[4].argval != ops[6].argval or ops[7].argval != "self":
         return None
     level, module, name = ops[0].argval, ops[2].argval, ops[3].argval
     if not isinstance(level, int) or ops[1].argval != (name,):
         return None
     try:
-        package = getattr(fget, "__globals__", {}).get("__package__")
+        package = fget.__globals__.get("__package__")
         f = getattr(importlib.import_module(importlib.util.resolve_name("." * level + module, package)), name)
     except Exception:
         return None
-    reads = getattr(f, "__code__", None)
-    if reads is None or getattr(f, "__closure__", None) is not None or reads.co_argcount != 1:
-        return None
-    if reads.co_code != _PLAIN_GETTER or len(reads.co_names) != 1:
-        return None
-    return str(reads.co_names[0])
+    return _plain_reader(f)
 
 
 def base_url_key(cls: type) -> str | None:

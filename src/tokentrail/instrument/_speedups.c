@@ -590,9 +590,10 @@ static PyObject *bind_inject(PyObject *module, PyObject *args) {
 
 /* `client._base_url`, read from the instance dict: `_client_url.base_url_key(type)` says which key it
  * ends at through plain `return self.<name>` properties (openai < 3.63: `_base_url` itself; >= 3.63:
- * `_configured_base_url`, behind two properties), or None (getattr). Asked once per client type and
- * remembered with the type's version tag, which CPython changes whenever the type or a base is
- * modified. Skips getattr's walk of the client's MRO and those properties' Python frames each call. */
+ * `_configured_base_url`, behind two properties and a function one imports), or None (getattr). Asked
+ * once per client type and remembered with the type's version tag, which CPython changes whenever the
+ * type or a base is modified. Skips getattr's walk of the client's MRO and those properties' Python
+ * frames each call. */
 static PyObject *g_url_key_of; /* bound by `bind_begin` */
 static PyTypeObject *g_client_type;
 static unsigned int g_client_version;
